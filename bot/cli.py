@@ -1,0 +1,122 @@
+"""The `reviewbridge` command: run the bot, check a setup, look at the blog as the bot sees it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot import __version__
+from bot.config import ConfigError, Secret, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.app import ReviewBridge
+
+# discord.py and the bot are imported inside the commands that need them, so that `--version`
+# and a configuration error answer at once.
+log = logging.getLogger("bot")
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reviewbridge",
+        description="A Discord bot for the community around a review blog.",
+    )
+    parser.add_argument("--version", action="version", version=f"reviewbridge {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="start the bot (the default)")
+    commands.add_parser("check", help="check the configuration, database and Discord token")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "check":
+        from bot.checks import run_checks
+
+        return asyncio.run(run_checks(settings))
+    return run_bot(settings)
+
+
+def run_bot(settings: Settings) -> int:
+    import discord
+
+    from bot.storage import DatabaseError
+
+    try:
+        token = settings.require_token()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(settings)
+    try:
+        asyncio.run(_serve(settings, token))
+    except discord.LoginFailure:
+        print(
+            "DISCORD_TOKEN: Discord rejected the token. Reset it in the Developer Portal "
+            "(Bot > Reset Token) and update .env.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except DatabaseError as error:
+        print(f"DATABASE_PATH: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    return EXIT_OK
+
+
+async def _serve(settings: Settings, token: Secret) -> None:
+    from bot.app import ReviewBridge
+
+    bot = ReviewBridge(settings)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda s=signum: _shutdown(bot, s))
+    async with bot:
+        await bot.start(token.reveal())
+    log.info("stopped")
+
+
+_closing: set[asyncio.Future[None]] = set()
+
+
+def _shutdown(bot: ReviewBridge, signum: int) -> None:
+    log.info("received %s, closing", signal.Signals(signum).name)
+    task = asyncio.ensure_future(bot.close())
+    _closing.add(task)  # the loop keeps only weak references to tasks
+    task.add_done_callback(_closing.discard)
+
+
+class RedactSecrets(logging.Filter):
+    """Defence in depth: no log record may carry a configured secret, whoever logs it."""
+
+    def __init__(self, secrets: Sequence[Secret]) -> None:
+        super().__init__()
+        self._secrets = [s.reveal() for s in secrets if s.reveal()]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self._secrets):
+            for secret in self._secrets:
+                message = message.replace(secret, "[redacted]")
+            record.msg, record.args = message, None
+        return True
+
+
+def setup_logging(settings: Settings) -> None:
+    import discord
+
+    discord.utils.setup_logging(level=settings.log_level_number)
+    secrets = [s for s in (settings.discord_token, settings.wordpress_app_password) if s]
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets(secrets))

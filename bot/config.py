@@ -1,0 +1,233 @@
+"""Settings from the environment and `.env`, validated once into one typed object.
+
+Every problem becomes a `ConfigError` naming the variable and the fix, so the CLI can print one
+line and exit 2 instead of a traceback. Secrets are wrapped in `Secret` so that a repr, a log
+line or an error message can never show them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+DEFAULT_DATABASE_PATH = Path("data/reviewbridge.sqlite3")
+DEFAULT_POLL_SECONDS = 60
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; `str()` is the one line shown to the operator."""
+
+    def __init__(self, variable: str, problem: str, fix: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable}: {problem}. {fix}")
+
+
+class Secret:
+    """A string that never shows itself in repr, str or f-strings; `.reveal()` when needed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def masked(self) -> str:
+        return f"<hidden, {len(self._value)} characters>"
+
+    def __repr__(self) -> str:
+        return f"Secret({self.masked()})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: Secret | None = None
+    database_path: Path = DEFAULT_DATABASE_PATH
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    blog_url: str | None = None
+    blog_feed_url: str | None = None
+    wordpress_user: str | None = None
+    wordpress_app_password: Secret | None = field(default=None)
+    blog_poll_seconds: int = DEFAULT_POLL_SECONDS
+    blog_allow_private_host: bool = False
+
+    @property
+    def blog_configured(self) -> bool:
+        return bool(self.blog_url or self.blog_feed_url)
+
+    @property
+    def blog_writable(self) -> bool:
+        return bool(self.blog_url and self.wordpress_user and self.wordpress_app_password)
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelName(self.log_level)
+
+    def require_token(self) -> Secret:
+        if self.discord_token is None:
+            raise ConfigError(
+                "DISCORD_TOKEN",
+                "is not set",
+                "Copy the bot token from the Discord Developer Portal (Bot > Reset Token) "
+                "into .env or the environment.",
+            )
+        return self.discord_token
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Read the process environment (winning) over `.env` in the working directory."""
+    merged: dict[str, str] = {}
+    dotenv_path = env_file if env_file is not None else Path.cwd() / ".env"
+    if dotenv_path.is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return parse_settings(merged)
+
+
+def parse_settings(env: Mapping[str, str]) -> Settings:
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    password = get("WORDPRESS_APP_PASSWORD")
+    settings = Settings(
+        discord_token=_token(get("DISCORD_TOKEN")),
+        database_path=_database_path(get("DATABASE_PATH")),
+        dev_guild_id=_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
+        log_level=_log_level(get("LOG_LEVEL")),
+        discord_api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
+        discord_gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
+        blog_url=_url("BLOG_URL", get("BLOG_URL"), ("http", "https")),
+        blog_feed_url=_url("BLOG_FEED_URL", get("BLOG_FEED_URL"), ("http", "https")),
+        wordpress_user=get("WORDPRESS_USER"),
+        wordpress_app_password=Secret(password) if password else None,
+        blog_poll_seconds=_poll_seconds(get("BLOG_POLL_SECONDS")),
+        blog_allow_private_host=_boolean("BLOG_ALLOW_PRIVATE_HOST", get("BLOG_ALLOW_PRIVATE_HOST")),
+    )
+    _check_wordpress_pair(settings)
+    return settings
+
+
+def _token(value: str | None) -> Secret | None:
+    if value is None:
+        return None
+    if value.lower().startswith("bot "):
+        raise ConfigError(
+            "DISCORD_TOKEN", "starts with 'Bot '", "Set only the token itself, without the prefix."
+        )
+    parts = value.split(".")
+    if len(parts) != 3 or not all(parts) or any(ch.isspace() for ch in value):
+        raise ConfigError(
+            "DISCORD_TOKEN",
+            "does not look like a bot token (three parts separated by dots)",
+            "Copy it again from the Discord Developer Portal (Bot > Reset Token).",
+        )
+    return Secret(value)
+
+
+def _database_path(value: str | None) -> Path:
+    if value is None:
+        return DEFAULT_DATABASE_PATH
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise ConfigError(
+            "DATABASE_PATH",
+            f"'{value}' is a directory",
+            "Give a file path such as data/bot.sqlite3.",
+        )
+    return path
+
+
+def _snowflake(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 15 <= len(value) <= 21:
+        raise ConfigError(
+            name,
+            f"'{value}' is not a Discord id",
+            "Enable Developer Mode in Discord, right-click the server and choose Copy Server ID.",
+        )
+    return int(value)
+
+
+def _log_level(value: str | None) -> str:
+    if value is None:
+        return "INFO"
+    level = value.upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError("LOG_LEVEL", f"'{value}' is not a log level", f"Use one of {LOG_LEVELS}.")
+    return level
+
+
+def _url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname:
+        example = f"{schemes[0]}://example.org"
+        raise ConfigError(
+            name,
+            f"'{value}' is not a {' or '.join(schemes)} URL",
+            f"Give a full URL such as {example}.",
+        )
+    return value.rstrip("/")
+
+
+def _poll_seconds(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_POLL_SECONDS
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(
+            "BLOG_POLL_SECONDS",
+            f"'{value}' is not a whole number of seconds",
+            f"Use a number such as {DEFAULT_POLL_SECONDS}.",
+        )
+    return int(value)
+
+
+def _boolean(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"'{value}' is not true or false", "Use true or false.")
+
+
+def _check_wordpress_pair(settings: Settings) -> None:
+    if bool(settings.wordpress_user) != bool(settings.wordpress_app_password):
+        missing = "WORDPRESS_APP_PASSWORD" if settings.wordpress_user else "WORDPRESS_USER"
+        raise ConfigError(
+            missing,
+            "is not set while its partner is",
+            "Set both WORDPRESS_USER and WORDPRESS_APP_PASSWORD, or neither for read-only.",
+        )
+    if settings.wordpress_user and not settings.blog_url:
+        raise ConfigError(
+            "BLOG_URL",
+            "is not set but WordPress credentials are",
+            "Set BLOG_URL to your WordPress site, e.g. https://blog.example.org.",
+        )

@@ -1,0 +1,1 @@
+"""The one place in bot/ that knows Discord's shapes and limits: embeds, views, invites."""

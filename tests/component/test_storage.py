@@ -1,0 +1,74 @@
+import sqlite3
+
+import pytest
+
+from bot.storage import DatabaseError, GuildSettingsRepository, MetaRepository, open_database
+from bot.storage.database import Migration, bundled_migrations
+
+
+async def test_new_database_is_migrated_and_tuned(tmp_path):
+    database = await open_database(tmp_path / "sub" / "bot.sqlite3")
+    try:
+        assert await database.schema_version() == len(bundled_migrations())
+        mode = await database.fetch_one("PRAGMA journal_mode")
+        assert mode[0] == "wal"
+        assert (await database.fetch_one("PRAGMA foreign_keys"))[0] == 1
+        assert (await database.fetch_one("PRAGMA synchronous"))[0] == 1  # NORMAL
+    finally:
+        await database.close()
+
+
+async def test_guild_settings_survive_reopening(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    database = await open_database(path)
+    await GuildSettingsRepository(database).update(42, review_channel_id=7, ping_role_id=9)
+    await database.close()
+
+    database = await open_database(path)
+    settings = await GuildSettingsRepository(database).get(42)
+    await database.close()
+    assert settings.configured() == {"review_channel_id": 7, "ping_role_id": 9}
+
+
+async def test_unknown_setting_is_refused(tmp_path):
+    database = await open_database(tmp_path / "bot.sqlite3")
+    with pytest.raises(ValueError, match="unknown"):
+        await GuildSettingsRepository(database).update(1, review_channel_id_or_1=2)
+    await database.close()
+
+
+async def test_meta_values_replace(tmp_path):
+    database = await open_database(tmp_path / "bot.sqlite3")
+    meta = MetaRepository(database)
+    await meta.set("k", "1")
+    await meta.set("k", "2")
+    assert await meta.get("k") == "2"
+    assert await meta.get("missing") is None
+    await database.close()
+
+
+async def test_database_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version = 999")
+    with pytest.raises(DatabaseError, match="newer Reviewbridge"):
+        await open_database(path)
+
+
+async def test_failed_migration_leaves_the_previous_version(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    good = Migration(1, "001_a.sql", "CREATE TABLE a (x INTEGER);")
+    bad = Migration(2, "002_b.sql", "CREATE TABLE b (x INTEGER);\nTHIS IS NOT SQL;")
+    with pytest.raises(sqlite3.OperationalError):
+        await open_database(path, [good, bad])
+    database = await open_database(path, [good])
+    assert await database.schema_version() == 1
+    assert await database.fetch_one("SELECT name FROM sqlite_master WHERE name = 'b'") is None
+    await database.close()
+
+
+async def test_garbage_file_gives_a_clear_error(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError, match="not a usable SQLite database"):
+        await open_database(path)
