@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import time
+from typing import Any
 
 import aiohttp
 import discord
@@ -42,7 +43,10 @@ class ReviewBridge(commands.Bot):
     guild_settings: GuildSettingsRepository
     meta: MetaRepository
 
-    def __init__(self, settings: Settings, *, extensions: tuple[str, ...] = EXTENSIONS) -> None:
+    def __init__(
+        self, settings: Settings, *, extensions: tuple[str, ...] = EXTENSIONS, **options: Any
+    ) -> None:
+        """`options` go to discord.py's client as they are (tests pass `guild_ready_timeout`)."""
         point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -54,6 +58,7 @@ class ReviewBridge(commands.Bot):
             chunk_guilds_at_startup=False,
             # Outside text must never ping; a feature that wants a ping allows exactly that one.
             allowed_mentions=discord.AllowedMentions.none(),
+            **options,
         )
         self.settings = settings
         self.version = __version__

@@ -59,6 +59,10 @@ async def check_discord_token(
                 ]
             response.raise_for_status()
             me = await response.json()
+        # The invite names the application, whose id may differ from the bot user's.
+        async with session.get(f"{base}/oauth2/applications/@me", headers=headers) as response:
+            response.raise_for_status()
+            application = await response.json()
     except (aiohttp.ClientError, TimeoutError) as error:
         return [
             CheckResult(
@@ -67,7 +71,7 @@ async def check_discord_token(
         ]
     return [
         CheckResult("discord token", True, f"logged in as {me['username']} (id {me['id']})"),
-        CheckResult("invite", True, invite_url(int(me["id"]))),
+        CheckResult("invite", True, invite_url(int(application["id"]))),
     ]
 
 
