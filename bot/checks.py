@@ -66,7 +66,9 @@ async def check_discord_token(
     except (aiohttp.ClientError, TimeoutError) as error:
         return [
             CheckResult(
-                "discord token", False, f"cannot reach Discord at {base} ({error!r}); retry later"
+                "discord token",
+                False,
+                f"cannot reach Discord at {base} ({error or 'timed out'}); retry later",
             )
         ]
     return [
@@ -75,7 +77,68 @@ async def check_discord_token(
     ]
 
 
-CHECKS: tuple[Check, ...] = (check_database, check_discord_token)
+async def check_blog(settings: Settings, session: aiohttp.ClientSession) -> list[CheckResult]:
+    if not settings.blog_configured:
+        return [CheckResult("blog", True, "not configured; set BLOG_URL or BLOG_FEED_URL")]
+    results = []
+    if settings.blog_url:
+        results += await _check_wordpress(settings, session)
+    if settings.blog_feed_url:
+        results.append(await _check_feed(settings.blog_feed_url, session))
+    return results
+
+
+async def _check_wordpress(settings: Settings, session: aiohttp.ClientSession) -> list[CheckResult]:
+    from bot.blog.errors import BlogError
+    from bot.blog.wordpress import WordPressBlog
+
+    site = settings.blog_url or ""
+    try:
+        async with session.get(site) as response:
+            reachable = CheckResult(
+                "blog reachable", True, f"{site} answered HTTP {response.status}"
+            )
+    except (aiohttp.ClientError, TimeoutError) as error:
+        fix = "check BLOG_URL and that the site is up"
+        return [
+            CheckResult(
+                "blog reachable", False, f"{site} did not answer ({error or 'timed out'}); {fix}"
+            )
+        ]
+    password = settings.wordpress_app_password
+    blog = WordPressBlog(
+        session, site, settings.wordpress_user, password.reveal() if password else None
+    )
+    try:
+        root = await blog.rest_root()
+    except BlogError as error:
+        return [reachable, CheckResult("WordPress REST API", False, str(error))]
+    results = [reachable, CheckResult("WordPress REST API", True, f"found at {root}")]
+    if not settings.blog_writable:
+        detail = "not set: read only (set WORDPRESS_USER and WORDPRESS_APP_PASSWORD to write)"
+        return [*results, CheckResult("WordPress credentials", True, detail)]
+    try:
+        await blog.check_write_access()
+    except BlogError as error:
+        return [*results, CheckResult("WordPress credentials", False, str(error))]
+    detail = f"{settings.wordpress_user} can write and moderate comments"
+    return [*results, CheckResult("WordPress credentials", True, detail)]
+
+
+async def _check_feed(feed_url: str, session: aiohttp.ClientSession) -> CheckResult:
+    from bot.blog.errors import BlogError
+    from bot.blog.feed import FeedBlog
+
+    try:
+        reviews = await FeedBlog(session, feed_url).list_reviews()
+    except BlogError as error:
+        return CheckResult("feed", False, str(error))
+    if not reviews:
+        return CheckResult("feed", False, f"{feed_url} has no entries; check BLOG_FEED_URL")
+    return CheckResult("feed", True, f"{feed_url} parses ({len(reviews)} entries)")
+
+
+CHECKS: tuple[Check, ...] = (check_database, check_discord_token, check_blog)
 
 
 async def run_checks(settings: Settings, checks: tuple[Check, ...] = CHECKS) -> int:

@@ -31,8 +31,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reviewbridge {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="start the bot (the default)")
-    commands.add_parser("check", help="check the configuration, database and Discord token")
+    commands.add_parser("check", help="check the configuration, database, Discord token and blog")
+
+    blog = commands.add_parser("blog", help="look at the blog as the bot sees it")
+    blog_commands = blog.add_subparsers(dest="blog_command", metavar="WHAT", required=True)
+    reviews = blog_commands.add_parser("reviews", help="published reviews, newest first")
+    reviews.add_argument("--limit", type=_positive, default=20, metavar="N")
+    reviews.add_argument("--json", action="store_true", help="JSON objects instead of lines")
+    comments = blog_commands.add_parser("comments", help="a review's approved comment thread")
+    comments.add_argument("post_id", metavar="POST_ID")
+    comments.add_argument("--json", action="store_true", help="JSON objects instead of text")
+
+    inspect = commands.add_parser("inspect", help="the review card the bot would post for a page")
+    inspect.add_argument("target", metavar="URL_OR_HTML_FILE")
+    inspect.add_argument("--json", action="store_true", help="a JSON object instead of text")
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,7 +65,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.checks import run_checks
 
         return asyncio.run(run_checks(settings))
+    if args.command in ("blog", "inspect"):
+        return run_blog_command(settings, args)
     return run_bot(settings)
+
+
+def run_blog_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import blog_cli
+    from bot.blog.errors import BlogError
+
+    if args.command == "inspect":
+        job = blog_cli.inspect(settings, args.target, as_json=args.json)
+    elif args.blog_command == "reviews":
+        job = blog_cli.list_reviews(settings, limit=args.limit, as_json=args.json)
+    else:
+        job = blog_cli.list_comments(settings, args.post_id, as_json=args.json)
+    try:
+        return asyncio.run(job)
+    except BlogError as error:
+        return blog_cli.report_blog_error(error)
 
 
 def run_bot(settings: Settings) -> int:

@@ -1,0 +1,39 @@
+"""Build the blog-side services from the settings, for the bot and the CLI alike."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from bot.blog.base import Blog
+from bot.blog.errors import BlogError
+from bot.blog.factory import build_blog
+from bot.blog.safe_http import SafeFetcher
+from bot.config import Settings
+
+
+def trusted_blog_hosts(settings: Settings) -> frozenset[str]:
+    """The configured blog's own hosts, when the operator allowed them on private networks."""
+    if not settings.blog_allow_private_host:
+        return frozenset()
+    urls = (settings.blog_url, settings.blog_feed_url)
+    return frozenset(host for url in urls if url and (host := urlsplit(url).hostname))
+
+
+def safe_fetcher(settings: Settings) -> SafeFetcher:
+    return SafeFetcher(allowed_hosts=trusted_blog_hosts(settings))
+
+
+async def blog_from_settings(settings: Settings, session: aiohttp.ClientSession) -> Blog:
+    """The configured blog; raises BlogError with a fix when none is configured or reachable."""
+    if not settings.blog_configured:
+        raise BlogError("No blog is configured. Set BLOG_URL (WordPress) or BLOG_FEED_URL.")
+    password = settings.wordpress_app_password
+    return await build_blog(
+        session,
+        site_url=settings.blog_url,
+        feed_url=settings.blog_feed_url,
+        user=settings.wordpress_user,
+        app_password=password.reveal() if password else None,
+    )
