@@ -14,13 +14,22 @@ import yarl
 from discord.ext import commands
 
 from bot import __version__
+from bot.blog.safe_http import SafeFetcher
 from bot.config import Settings
 from bot.discord_ui.invite import required_intents
+from bot.health import HealthBoard
 from bot.storage import Database, GuildSettingsRepository, MetaRepository, open_database
+from bot.storage.reviews import (
+    AnnouncementRepository,
+    GuildWatchRepository,
+    RatingRepository,
+    ReviewRepository,
+)
+from bot.wiring import BlogHandle, safe_fetcher
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.errors", "cogs.about")
+EXTENSIONS = ("cogs.errors", "cogs.about", "cogs.setup")
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 
 
@@ -42,6 +51,12 @@ class ReviewBridge(commands.Bot):
     http_session: aiohttp.ClientSession
     guild_settings: GuildSettingsRepository
     meta: MetaRepository
+    reviews: ReviewRepository
+    announcements: AnnouncementRepository
+    guild_watch: GuildWatchRepository
+    ratings: RatingRepository
+    blog: BlogHandle
+    fetcher: SafeFetcher
 
     def __init__(
         self, settings: Settings, *, extensions: tuple[str, ...] = EXTENSIONS, **options: Any
@@ -64,6 +79,7 @@ class ReviewBridge(commands.Bot):
         self.version = __version__
         self.started_monotonic = time.monotonic()
         self._extensions_to_load = extensions
+        self.health = HealthBoard()
         self._owns_resources = False
 
     async def setup_hook(self) -> None:
@@ -72,6 +88,12 @@ class ReviewBridge(commands.Bot):
         self._owns_resources = True
         self.guild_settings = GuildSettingsRepository(self.database)
         self.meta = MetaRepository(self.database)
+        self.reviews = ReviewRepository(self.database)
+        self.announcements = AnnouncementRepository(self.database)
+        self.guild_watch = GuildWatchRepository(self.database)
+        self.ratings = RatingRepository(self.database)
+        self.blog = BlogHandle(self.settings, self.http_session)
+        self.fetcher = safe_fetcher(self.settings)
         for extension in self._extensions_to_load:
             await self.load_extension(extension)
         await self.sync_commands_if_changed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -37,3 +38,27 @@ async def blog_from_settings(settings: Settings, session: aiohttp.ClientSession)
         user=settings.wordpress_user,
         app_password=password.reveal() if password else None,
     )
+
+
+class BlogHandle:
+    """The configured blog, connected on first use and cached.
+
+    Connecting asks the site for its API, so it must not happen at start-up: a blog that is
+    down then would keep the bot from starting. Callers get a BlogError until it answers.
+    """
+
+    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
+        self._settings = settings
+        self._session = session
+        self._blog: Blog | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def configured(self) -> bool:
+        return self._settings.blog_configured
+
+    async def get(self) -> Blog:
+        async with self._lock:
+            if self._blog is None:
+                self._blog = await blog_from_settings(self._settings, self._session)
+            return self._blog

@@ -19,16 +19,28 @@ from bot.errors import UserFacingError
 log = logging.getLogger(__name__)
 
 
+# Where Discord's settings screens use another name than the API.
+PERMISSION_LABELS = {
+    "manage_guild": "Manage Server",
+    "moderate_members": "Timeout Members",
+    "view_channel": "View Channels",
+}
+
+
+def permission_labels(names: list[str]) -> str:
+    return ", ".join(PERMISSION_LABELS.get(n, n.replace("_", " ").title()) for n in names)
+
+
 def describe_user_error(error: app_commands.AppCommandError) -> str | None:
     """A message for errors the user can fix, or None when it is a bug."""
     original = getattr(error, "original", None)
     if isinstance(original, UserFacingError):
         return str(original)
     if isinstance(error, app_commands.MissingPermissions):
-        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        needed = permission_labels(error.missing_permissions)
         return f"You need the {needed} permission to use this command."
     if isinstance(error, app_commands.BotMissingPermissions):
-        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        needed = permission_labels(error.missing_permissions)
         return f"I need the {needed} permission here. Ask a server admin to grant it."
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {error.retry_after:.0f} s."

@@ -525,8 +525,19 @@ class DiscordEmulator:
         if not perms & Permission.USE_APPLICATION_COMMANDS:
             raise EmulatorError(f"{user.username} may not use application commands here")
         needed = command.default_member_permissions
-        if needed is not None and (int(needed) & perms) != int(needed):
+        granted = self._command_granted(channel.guild_id, command.name, user.id)
+        if needed is not None and (int(needed) & perms) != int(needed) and not granted:
             raise EmulatorError(f"/{command.name} is hidden from {user.username} (permissions)")
+
+    def grant_command(self, guild: Guild, command_name: str, target: Role | Member | User) -> None:
+        """What an admin does in Server Settings > Integrations: let a role or member use a
+        command despite its default member permissions. The bot's own checks still apply."""
+        self.state.command_grants.add((guild.id, command_name, target.id))
+
+    def _command_granted(self, guild_id: int, command_name: str, user_id: int) -> bool:
+        member = self.state.guilds[guild_id].members.get(user_id)
+        targets = {user_id, *(member.role_ids if member else ())}
+        return any((guild_id, command_name, t) in self.state.command_grants for t in targets)
 
     def _dispatch_interaction(
         self,

