@@ -29,7 +29,7 @@ from bot.wiring import BlogHandle, safe_fetcher
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.errors", "cogs.about", "cogs.setup")
+EXTENSIONS = ("cogs.errors", "cogs.about", "cogs.setup", "cogs.ratings", "cogs.reviews")
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 
 

@@ -19,6 +19,7 @@ a lone 10 scores (5m + 10) / 6, which stays below twenty 9s while the guild mean
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -153,3 +154,40 @@ def parse_period(text: str) -> Period:
     if key in _PERIOD_ALIASES:
         return _PERIOD_ALIASES[key]
     raise UserFacingError("Pick a period: week, month, year or all.")
+
+
+def format_score(score: float) -> str:
+    """A member score as members type it: 9.0 -> "9", 7.5 -> "7.5"."""
+    return f"{score:g}"
+
+
+@dataclass(frozen=True)
+class CriticAgreement:
+    """How one member's ratings compare with the critic's scores on the same reviews."""
+
+    compared: int  # ratings of reviews that have a critic score
+    mean_difference: float | None  # member minus critic, points out of 10; None if none compared
+
+    def describe(self, who: str) -> str:
+        """One sentence about `who` (already safe to show), e.g. "Alice rates 1.2 points higher"."""
+        if self.mean_difference is None:
+            return f"{who} has not rated any review with a critic score yet."
+        reviews = f"{self.compared} review{'' if self.compared == 1 else 's'}"
+        gap = round(self.mean_difference, 1)
+        if abs(gap) < 0.5:  # within one rating step, as in CriticComparison.describe
+            return f"{who} agrees with the critic (over {reviews})."
+        direction = "higher" if gap > 0 else "lower"
+        return f"{who} rates {abs(gap):.1f} points {direction} than the critic (over {reviews})."
+
+
+def compare_member_with_critic(
+    ratings: Iterable[tuple[float, float | None]],
+) -> CriticAgreement:
+    """Mean of (member score - critic score on 10) over (score, critic normalized) pairs.
+
+    Pairs whose review has no critic score are left out.
+    """
+    differences = [score - critic * MAX_SCORE for score, critic in ratings if critic is not None]
+    if not differences:
+        return CriticAgreement(0, None)
+    return CriticAgreement(len(differences), sum(differences) / len(differences))

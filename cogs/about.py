@@ -13,6 +13,8 @@ from discord.ext import commands
 from bot.app import ReviewBridge
 from bot.config import Settings
 from bot.discord_ui.replies import reply_ephemeral
+from bot.domain.text import escape_markdown, excerpt, neutralize_mentions
+from bot.health import ComponentHealth
 
 
 def describe_blog(settings: Settings) -> str:
@@ -23,6 +25,18 @@ def describe_blog(settings: Settings) -> str:
     if settings.blog_feed_url:
         return f"feed at {urlsplit(settings.blog_feed_url).hostname} (read only)"
     return "not configured (set BLOG_URL or BLOG_FEED_URL)"
+
+
+def describe_watcher(health: ComponentHealth | None, blog_configured: bool) -> str:
+    if not blog_configured:
+        return "off (no blog configured)"
+    if health is None or (health.last_success is None and health.last_error is None):
+        return "starting"
+    if health.ok:
+        assert health.last_success is not None
+        return f"ok, last check <t:{int(health.last_success.timestamp())}:R>"
+    error = neutralize_mentions(escape_markdown(excerpt(health.last_error or "", 300)))
+    return f"⚠️ failing ({health.consecutive_failures}× in a row): {error}"
 
 
 def format_uptime(seconds: float) -> str:
@@ -48,6 +62,10 @@ class About(commands.Cog):
         embed.add_field(name="Uptime", value=format_uptime(self.bot.uptime_seconds))
         embed.add_field(name="Latency", value=format_latency(self.bot.latency))
         embed.add_field(name="Blog", value=describe_blog(self.bot.settings), inline=False)
+        watcher = describe_watcher(
+            self.bot.health.components.get("watcher"), self.bot.blog.configured
+        )
+        embed.add_field(name="Blog watcher", value=watcher, inline=False)
         embed.add_field(
             name="This server", value=await self._guild_summary(interaction), inline=False
         )
