@@ -106,7 +106,9 @@ class _DistributionChart:
         self.critic_text = self._axis_text(0, 0.99, "", CRITIC, fontweight="bold", va="top")
         self.mean_text = self._axis_text(0, 0.9, "", COMMUNITY, fontweight="bold", va="top")
         self.empty_text = self._axis_text(5.5, 0.5, "", MUTED, fontsize=12, ha="center")
-        self.title = self.figure.text(0.04, 0.95, "", color=TEXT, fontsize=14, va="top")
+        self.title = self.figure.text(
+            0.04, 0.95, "", color=TEXT, fontsize=14, va="top", parse_math=False
+        )
         self.total = self.figure.text(0.5, 0.02, "", color=MUTED, fontsize=10, ha="center")
 
     def _axis_text(self, x: float, y: float, text: str, color: str, **style: object) -> Text:

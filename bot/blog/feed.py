@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -150,6 +151,16 @@ def reviews_from_feed(body: bytes, base_url: str) -> list[Review]:
     return sorted(reviews.values(), key=lambda r: r.published, reverse=True)
 
 
+def entry_id(guid: str) -> str:
+    """A short, stable review id from a feed guid, which is often a long URL.
+
+    Ids end up in Discord custom ids (at most 100 characters), so they must stay short.
+    """
+    if len(guid) <= 40 and guid.replace("-", "").isalnum():
+        return guid
+    return "feed-" + hashlib.sha256(guid.encode()).hexdigest()[:24]
+
+
 def review_from_entry(entry: Any) -> Review:
     content = entry["content"][0]["value"] if entry.get("content") else entry.get("summary", "")
     # dict.get skips feedparser's deprecated updated -> published aliasing.
@@ -157,7 +168,7 @@ def review_from_entry(entry: Any) -> Review:
     published = _utc(dict.get(entry, "published_parsed") or updated)
     link = entry.get("link", "")
     return Review(
-        id=entry.get("id") or link,
+        id=entry_id(entry.get("id") or link),
         title=plain_text(entry.get("title", "")),
         url=link,
         author=entry.get("author", ""),

@@ -45,8 +45,8 @@ def safe_title(title: str, limit: int = TITLE_IN_HEADING) -> str:
 
 
 def chart_title(title: str) -> str:
-    """A title for the chart: matplotlib reads "$...$" as math, which a title must not start."""
-    return " ".join(strip_invisible(title).split()).replace("$", r"\$")
+    """A title for the chart: one line, no invisible characters (the chart shows "$" as is)."""
+    return " ".join(strip_invisible(title).split())
 
 
 def describe_count(count: int) -> str:

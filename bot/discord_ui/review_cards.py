@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import discord
 
-from bot.discord_ui.rating_select import CUSTOM_ID_PREFIX, rating_select_item
+from bot.discord_ui.rating_select import rating_custom_id, rating_select_item
 from bot.domain.text import escape_markdown, excerpt, neutralize_mentions, strip_invisible
 from bot.ratings import text_bar
 from bot.storage.reviews import StoredReview
@@ -137,7 +137,7 @@ def is_card_of(message: discord.Message, review: StoredReview) -> bool:
     """Whether a message is a card of this review: its embed link or its rating select."""
     if any(embed.url == review.url for embed in message.embeds):
         return True
-    marker = CUSTOM_ID_PREFIX + review.review_id
+    marker = rating_custom_id(review.review_id)
     return any(
         getattr(child, "custom_id", None) == marker
         for row in message.components

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from bot.blog.errors import ReadOnlyBlog
-from bot.blog.feed import FeedBlog, reviews_from_feed
+from bot.blog.feed import FeedBlog, entry_id, reviews_from_feed
 from bot.blog.models import PollState
 from tests.component.conftest import FAST_RETRY
 from tests.component.fake_wordpress import FakeWordPress
@@ -82,10 +82,17 @@ def test_repeated_guid_is_one_review_and_images_come_from_enclosures() -> None:
     assert reviews[0].image_url == "https://blog.example/arrival.jpg"
 
 
+def test_long_or_url_guids_become_short_stable_ids() -> None:
+    guid = "https://blog.example/?p=1234&utm_source=" + "x" * 200
+    assert entry_id(guid) == entry_id(guid)
+    assert entry_id(guid).startswith("feed-") and len(entry_id(guid)) <= 40
+    assert entry_id("abc-123") == "abc-123"
+
+
 def test_atom_feed_is_read_too() -> None:
     (review,) = reviews_from_feed(ATOM, "https://atom.example/feed.atom")
     assert (review.id, review.author, review.categories) == (
-        "urn:uuid:1",
+        entry_id("urn:uuid:1"),
         "Mara Ellison",
         ("Film",),
     )
