@@ -45,7 +45,21 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = commands.add_parser("inspect", help="the review card the bot would post for a page")
     inspect.add_argument("target", metavar="URL_OR_HTML_FILE")
     inspect.add_argument("--json", action="store_true", help="a JSON object instead of text")
+
+    sandbox = commands.add_parser(
+        "sandbox", help="try the bot in a local emulated Discord server, in your browser"
+    )
+    sandbox.add_argument(
+        "--port", type=_port, default=8765, metavar="N", help="page port (0: any free port)"
+    )
+    sandbox.add_argument("--no-browser", action="store_true", help="only print the page's URL")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0 to 65535)")
+    return int(text)
 
 
 def _positive(text: str) -> int:
@@ -56,6 +70,8 @@ def _positive(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sandbox":
+        return run_sandbox(args)  # needs no token: its Discord is the emulator
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -84,6 +100,33 @@ def run_blog_command(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(job)
     except BlogError as error:
         return blog_cli.report_blog_error(error)
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    import errno
+
+    from bot.config import parse_settings
+    from bot.sandbox.runner import operator_environment, serve_sandbox
+
+    try:
+        operator = operator_environment()
+        setup_logging(parse_settings(operator))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        asyncio.run(
+            serve_sandbox(port=args.port, open_browser=not args.no_browser, operator=operator)
+        )
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"sandbox: port {args.port} is in use; choose another with --port N (0: any free port)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def run_bot(settings: Settings) -> int:
