@@ -1,0 +1,86 @@
+"""Pace webhook requests per channel so Discord never has to answer 429.
+
+Webhook executions share limits Discord does not announce in headers (about 5 per 2 s per
+webhook and 30 per 60 s per channel, all webhooks of a channel together), so discord.py cannot
+pace them for us. Each limit is a sliding window: at most `count` requests in ANY interval of
+`seconds` (+ a margin for latency jitter and clock skew). A token bucket of the same rate would
+allow nearly twice `count` in one window (a full bucket plus what refills), which Discord's
+fixed windows would refuse.
+
+One webhook per channel means "per webhook" and "per channel" share the channel's key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict, deque
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from bot.sync.ports import Clock
+
+
+class Action(StrEnum):
+    EXECUTE = "execute"  # send a webhook message
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class PacingLimits:
+    """Defaults are Discord's observed limits; `scaled` shrinks time for emulator runs."""
+
+    windows: dict[Action, tuple[Window, ...]] = field(
+        default_factory=lambda: {
+            Action.EXECUTE: (Window(5, 2.0), Window(30, 60.0)),
+            Action.EDIT: (Window(5, 2.0),),
+            Action.DELETE: (Window(5, 1.0),),
+        }
+    )
+    margin: float = 0.25  # seconds added to every window
+
+    def scaled(self, factor: float) -> PacingLimits:
+        """The same counts over `factor` times the time (0.01 for a 100x faster emulator)."""
+        windows = {
+            action: tuple(Window(w.count, w.seconds * factor) for w in ws)
+            for action, ws in self.windows.items()
+        }
+        return replace(self, windows=windows, margin=self.margin * factor)
+
+
+class Pacer:
+    """Waits until a request fits every window of its channel, then records it."""
+
+    def __init__(self, clock: Clock, limits: PacingLimits | None = None) -> None:
+        self._clock = clock
+        self._limits = limits or PacingLimits()
+        self._sent: defaultdict[tuple[int, Action, int], deque[float]] = defaultdict(deque)
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def acquire(self, channel_id: int, action: Action) -> None:
+        windows = self._limits.windows.get(action, ())
+        # One waiter per channel at a time, so waiters cannot all wake and overshoot together.
+        async with self._locks[channel_id]:
+            while (wait := self._wait(channel_id, action, windows)) > 0:
+                await self._clock.sleep(wait)
+            now = self._clock.monotonic()
+            for index in range(len(windows)):
+                self._sent[(channel_id, action, index)].append(now)
+
+    def _wait(self, channel_id: int, action: Action, windows: tuple[Window, ...]) -> float:
+        now = self._clock.monotonic()
+        wait = 0.0
+        for index, window in enumerate(windows):
+            span = window.seconds + self._limits.margin
+            sent = self._sent[(channel_id, action, index)]
+            while sent and sent[0] <= now - span:
+                sent.popleft()
+            if len(sent) >= window.count:
+                wait = max(wait, sent[0] + span - now)
+        return wait
