@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
@@ -46,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("target", metavar="URL_OR_HTML_FILE")
     inspect.add_argument("--json", action="store_true", help="a JSON object instead of text")
 
+    backup = commands.add_parser(
+        "backup", help="copy the database to PATH (safe while the bot runs)"
+    )
+    backup.add_argument("path", metavar="PATH")
+
     sandbox = commands.add_parser(
         "sandbox", help="try the bot in a local emulated Discord server, in your browser"
     )
@@ -83,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_checks(settings))
     if args.command in ("blog", "inspect"):
         return run_blog_command(settings, args)
+    if args.command == "backup":
+        return run_backup(settings, Path(args.path))
     return run_bot(settings)
 
 
@@ -100,6 +108,20 @@ def run_blog_command(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(job)
     except BlogError as error:
         return blog_cli.report_blog_error(error)
+
+
+def run_backup(settings: Settings, target: Path) -> int:
+    from bot.storage import DatabaseError
+    from bot.storage.backup import backup_database
+
+    try:
+        result = asyncio.run(backup_database(settings.database_path, target))
+    except DatabaseError as error:
+        print(f"backup: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    size_mb = result.size_bytes / 1_000_000
+    print(f"backup written: {result.path} (schema {result.schema_version}, {size_mb:.1f} MB)")
+    return EXIT_OK
 
 
 def run_sandbox(args: argparse.Namespace) -> int:

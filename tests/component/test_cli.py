@@ -87,3 +87,20 @@ def test_check_fails_on_a_database_from_the_future(tmp_path):
     assert result.returncode == 1
     assert "FAIL database:" in result.stdout
     assert "newer Reviewbridge" in result.stdout
+
+
+def test_backup_command_copies_the_database(tmp_path):
+    db = tmp_path / "bot.sqlite3"
+    assert reviewbridge("check", env={"DATABASE_PATH": str(db)}, cwd=tmp_path).returncode == 0
+    result = reviewbridge(
+        "backup", str(tmp_path / "b" / "copy.sqlite3"), env={"DATABASE_PATH": str(db)}, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"backup written: {tmp_path / 'b' / 'copy.sqlite3'} (schema ")
+    again = reviewbridge(
+        "backup", str(tmp_path / "b" / "copy.sqlite3"), env={"DATABASE_PATH": str(db)}, cwd=tmp_path
+    )
+    assert again.returncode == 1
+    assert again.stderr.strip() == (
+        f"backup: {tmp_path / 'b' / 'copy.sqlite3'} already exists; choose a new file name"
+    )
