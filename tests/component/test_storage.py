@@ -72,3 +72,19 @@ async def test_garbage_file_gives_a_clear_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(DatabaseError, match="not a usable SQLite database"):
         await open_database(path)
+
+
+@pytest.mark.parametrize("start", range(1, len(bundled_migrations())))
+async def test_upgrade_from_every_earlier_schema_keeps_data(tmp_path, start):
+    migrations = bundled_migrations()
+    path = tmp_path / "bot.sqlite3"
+    old = await open_database(path, migrations[:start])
+    await GuildSettingsRepository(old).update(7, review_channel_id=70)
+    await old.close()
+
+    upgraded = await open_database(path)
+    assert await upgraded.schema_version() == len(migrations)
+    assert (await GuildSettingsRepository(upgraded).get(7)).review_channel_id == 70
+    assert (await upgraded.fetch_one("PRAGMA foreign_key_check")) is None
+    assert (await upgraded.fetch_one("PRAGMA integrity_check"))[0] == "ok"
+    await upgraded.close()
