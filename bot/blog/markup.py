@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
+import jstyleson
 from bs4 import BeautifulSoup
-from extruct.jsonld import JsonLdExtractor
 
 from bot.domain.scores import CriticScore, find_critic_score
 from bot.domain.text import plain_text
@@ -20,19 +22,31 @@ def parse_html(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
 
+# Blocks sometimes start with an HTML or JavaScript comment line that JSON does not allow.
+_COMMENT_LINE = re.compile(r"^\s*(//.*|<!--.*-->)", re.MULTILINE)
+
+
 def jsonld_items(soup: BeautifulSoup) -> list[dict[str, Any]]:
     """Every JSON-LD object of the page, `@graph` flattened; a broken block is skipped alone."""
-    extractor = JsonLdExtractor()
     items: list[dict[str, Any]] = []
     for script in soup.find_all("script", type="application/ld+json"):
-        text = script.string or ""
         try:
-            found = extractor.extract(f'<script type="application/ld+json">{text}</script>')
+            found = parse_jsonld_block(script.string or "")
         except ValueError:
             log.info("skipped a JSON-LD block that is not valid JSON")
             continue
         items.extend(_flatten(found))
     return items
+
+
+def parse_jsonld_block(text: str) -> Any:
+    """One block, read as leniently as extruct does (its JSON-LD reader in a few lines:
+    extruct itself loads rdflib and pyRdfa, 25 MB resident, for extractors we never use).
+    jstyleson tolerates the comments and trailing commas real pages carry."""
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        return jstyleson.loads(_COMMENT_LINE.sub("", text), strict=False)
 
 
 def _flatten(value: Any) -> Iterator[dict[str, Any]]:

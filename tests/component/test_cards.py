@@ -86,3 +86,11 @@ async def test_link_to_our_blog_is_read_through_the_api(
 async def test_foreign_link_is_fetched_safely(blog: WordPressBlog) -> None:
     with pytest.raises(UnsafeURL, match="loopback"):
         await card_from_url(SafeFetcher(), "http://localhost:9/review", blog)
+
+
+def test_jsonld_blocks_with_comments_and_trailing_commas_are_read() -> None:
+    from bot.blog.markup import parse_jsonld_block
+
+    block = '<!-- schema -->\n{"@type": "Review", "reviewRating": {"ratingValue": 4,},}'
+    assert parse_jsonld_block(block)["reviewRating"]["ratingValue"] == 4
+    assert parse_jsonld_block('// generated\n[{"@type": "Movie"}]') == [{"@type": "Movie"}]
