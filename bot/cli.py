@@ -152,6 +152,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
 
 
 def run_bot(settings: Settings) -> int:
+    import aiohttp
     import discord
 
     from bot.storage import DatabaseError
@@ -174,6 +175,13 @@ def run_bot(settings: Settings) -> int:
     except DatabaseError as error:
         print(f"DATABASE_PATH: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    except (aiohttp.ClientError, OSError) as error:
+        where = settings.discord_api_base or "Discord"
+        print(
+            f"Cannot reach {where} ({error}). Check the network, or DISCORD_API_BASE.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 
