@@ -24,7 +24,8 @@ World building: ``create_user``, ``create_application``, ``create_guild``, ``cre
 ``set_role_permissions``, ``create_channel``, ``set_overwrite``, ``add_member``,
 ``install_app``, ``add_webhook``, ``dm_channel``.
 Acting as a member: ``post_message``, ``edit_message``, ``delete_message``, ``add_reaction``,
-``remove_reaction``, ``start_thread``, ``update_thread``, ``run_command``, ``autocomplete``,
+``remove_reaction``, ``start_thread``, ``update_thread``, ``run_command``,
+``run_message_command`` (a message context menu on a message), ``autocomplete``,
 ``click_button``, ``choose_select``, ``submit_modal`` (the last four return
 ``InteractionResult`` with ``wait_for_response/message/followups/edit`` and ``final_message``).
 Inspection: ``messages_in``, ``threads_in``, ``commands``, ``command_overwrites``,

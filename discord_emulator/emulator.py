@@ -498,7 +498,9 @@ class DiscordEmulator:
         return thread
 
     # ----- interactions -----
-    def _find_command(self, channel: Channel, name: str, app: Application | None) -> AppCommand:
+    def _find_command(
+        self, channel: Channel, name: str, app: Application | None, ctype: int = 1
+    ) -> AppCommand:
         guild_id = channel.guild_id
         apps = (
             {app.id}
@@ -510,7 +512,10 @@ class DiscordEmulator:
         candidates = [
             c
             for c in self.state.commands.values()
-            if c.application_id in apps and c.name == name and c.guild_id in (guild_id, None)
+            if c.application_id in apps
+            and c.name == name
+            and c.type == ctype
+            and c.guild_id in (guild_id, None)
         ]
         if not candidates:
             raise EmulatorError(f"no command /{name} is registered where {channel.name} is")
@@ -582,6 +587,37 @@ class DiscordEmulator:
         self._check_can_use(user, channel, registered)
         builder = CommandDataBuilder(self.state, channel, user)
         data = builder.build(registered, path, options or {})
+        owner = self.state.applications[registered.application_id]
+        interaction = self._dispatch_interaction(
+            owner, user, channel, InteractionType.APPLICATION_COMMAND, data
+        )
+        await self.notify()
+        return InteractionResult(self, interaction)
+
+    async def run_message_command(
+        self,
+        who: Member | User,
+        message: Message,
+        name: str,
+        *,
+        app: Application | None = None,
+    ) -> InteractionResult:
+        """Pick a message context-menu command (type 3, "Apps > name") on ``message``. Like
+        Discord, the target message is resolved in full, content included, whatever intents
+        the application has."""
+        user = self._as_user(who)
+        channel = self.state.channels[message.channel_id]
+        registered = self._find_command(channel, name, app, ctype=3)
+        self._check_can_use(user, channel, registered)
+        data: dict[str, Any] = {
+            "id": str(registered.id),
+            "name": registered.name,
+            "type": 3,
+            "target_id": str(message.id),
+            "resolved": {"messages": {str(message.id): self.state.message_payload(message)}},
+        }
+        if registered.guild_id is not None:
+            data["guild_id"] = str(registered.guild_id)
         owner = self.state.applications[registered.application_id]
         interaction = self._dispatch_interaction(
             owner, user, channel, InteractionType.APPLICATION_COMMAND, data

@@ -197,7 +197,8 @@ def apply_edit(
             if ref_channel
             else None
         )
-        replied = referenced.author.id if referenced is not None else None
+        if referenced is not None and referenced.webhook_id is None:
+            replied = referenced.author.id
     message.pings = compute_pings(
         state,
         guild,
@@ -240,4 +241,5 @@ def _reference(
         "channel_id": ref_channel_id,
         "guild_id": channel.guild_id,
     }
-    return reference, referenced.author.id
+    # A webhook message has no user behind it: replying to it pings nobody.
+    return reference, None if referenced.webhook_id is not None else referenced.author.id

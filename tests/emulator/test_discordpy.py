@@ -10,7 +10,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from discord_emulator import DiscordEmulator, ResponseType, UploadedFile
+from discord_emulator import DiscordEmulator, EmulatorError, ResponseType, UploadedFile
 
 from .conftest import TOKEN, World, running
 
@@ -344,3 +344,26 @@ async def test_discord_py_paces_itself_so_no_429s_reach_it(world: World) -> None
         world.app.bot.id,
         world.alice.id,
     ]
+
+
+async def test_message_context_menu_resolves_the_target_with_its_content(world: World) -> None:
+    bot = make_bot()  # no Message Content intent: the menu still carries the text
+    seen: dict[str, object] = {}
+
+    async def publish(interaction: discord.Interaction, message: discord.Message) -> None:
+        seen.update(content=message.content, author=message.author.id, target=message.id)
+        await interaction.response.send_message("published", ephemeral=True)
+
+    bot.tree.add_command(app_commands.ContextMenu(name="Publish to blog", callback=publish))
+    async with running(bot):
+        await bot.tree.sync()
+        assert [(c.name, c.type) for c in world.emu.commands(world.app)] == [
+            ("Publish to blog", 3)
+        ]
+        posted = await world.emu.post_message(world.alice, world.channel, "my words")
+        result = await world.emu.run_message_command(world.alice, posted, "Publish to blog")
+        reply = await result.wait_for_message()
+        with pytest.raises(EmulatorError, match="no command /Publish"):  # not a slash command
+            await world.emu.run_command(world.alice, world.channel, "Publish to blog")
+    assert reply.content == "published" and result.ephemeral
+    assert seen == {"content": "my words", "author": world.alice.id, "target": posted.id}
