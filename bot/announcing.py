@@ -25,12 +25,12 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.blog.base import Blog
-from bot.blog.models import PollState, Review
+from bot.blog.models import CommentRef, PollState, Review
 from bot.health import ComponentHealth
 from bot.storage.catalogue import CatalogueRepository
 from bot.storage.reviews import (
@@ -106,6 +106,11 @@ class MetaStore(Protocol):
     async def set(self, key: str, value: str) -> None: ...
 
 
+# (new comments the poll saw, whether the comment total moved more than they explain)
+OnComments = Callable[[Sequence[CommentRef], bool], Awaitable[None]]
+OnPosted = Callable[[Destination, StoredReview, Posted], Awaitable[None]]
+
+
 @dataclass
 class CycleReport:
     new_reviews: int = 0
@@ -133,7 +138,11 @@ class Announcer:
         storage: Repositories,
         *,
         backfill_pace: float = BACKFILL_PACE_SECONDS,
+        on_comments: OnComments | None = None,
+        on_posted: OnPosted | None = None,
     ) -> None:
+        """`on_comments` hears each poll's comment news; `on_posted` each recorded post
+        (with its thread), e.g. to mirror the review's comments there."""
         self._blog = blog
         self._port = port
         self._reviews = storage.reviews
@@ -142,6 +151,8 @@ class Announcer:
         self._catalogue = storage.catalogue
         self._meta = storage.meta
         self._backfill_pace = backfill_pace
+        self._on_comments = on_comments
+        self._on_posted = on_posted
         self._sync_lock = asyncio.Lock()
         # Claims this process is posting right now: step 3 must not take them for orphans.
         self._in_flight: set[tuple[int, str]] = set()
@@ -187,6 +198,8 @@ class Announcer:
             if result.reviews_total_changed:
                 await self._reconcile(blog, report)
         await self._meta.set(POLL_STATE_KEY, json.dumps(result.state.as_json()))
+        if self._on_comments is not None:
+            await self._on_comments(result.new_comments, result.comments_total_changed)
 
     async def _store(self, reviews: Iterable[Review], report: CycleReport) -> None:
         for review in reviews:
@@ -289,6 +302,7 @@ class Announcer:
             await self._announcements.record_posted(
                 claim.guild_id, claim.review_id, found.message_id, found.thread_id
             )
+            await self._recorded(Destination(claim.guild_id, claim.channel_id), review, found)
             report.recovered.append((claim.guild_id, claim.review_id))
             if review.status == "withdrawn":
                 await self._mark_stale({review.review_id})
@@ -358,6 +372,7 @@ class Announcer:
             await self._announcements.record_posted(
                 destination.guild_id, review.review_id, posted.message_id, posted.thread_id
             )
+            await self._recorded(destination, review, posted)
             return posted
         finally:
             self._in_flight.discard(key)
@@ -374,6 +389,7 @@ class Announcer:
         await self._announcements.record_posted(
             destination.guild_id, review.review_id, posted.message_id, posted.thread_id
         )
+        await self._recorded(destination, review, posted)
         log.info(
             "announced guild=%s review=%s message=%s",
             destination.guild_id,
@@ -381,6 +397,12 @@ class Announcer:
             posted.message_id,
         )
         return posted
+
+    async def _recorded(
+        self, destination: Destination, review: StoredReview, posted: Posted
+    ) -> None:
+        if self._on_posted is not None:
+            await self._on_posted(destination, review, posted)
 
     async def backfill(
         self,

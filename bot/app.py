@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -11,26 +13,48 @@ from typing import Any
 import aiohttp
 import discord
 import yarl
+from aiohttp import web
 from discord.ext import commands
 
 from bot import __version__
 from bot.blog.safe_http import SafeFetcher
 from bot.config import Settings
 from bot.discord_ui.invite import required_intents
+from bot.discord_ui.mirror_port import DiscordMirrorPort
+from bot.discord_ui.reply_port import DiscordReplyPort
 from bot.health import HealthBoard
 from bot.storage import Database, GuildSettingsRepository, MetaRepository, open_database
+from bot.storage.mirror import MirrorRepository, NonceRepository
+from bot.storage.replies import ReplyRepository
 from bot.storage.reviews import (
     AnnouncementRepository,
     GuildWatchRepository,
     RatingRepository,
     ReviewRepository,
 )
-from bot.wiring import BlogHandle, safe_fetcher
+from bot.sync.engine import MirrorEngine, MirrorSettings
+from bot.sync.pacing import PacingLimits
+from bot.sync.ports import SystemClock
+from bot.sync.push import PushSettings, PushVerifier, create_push_app
+from bot.sync.replies import ReplyService
+from bot.sync.to_blog import BlogWriter
+from bot.sync.triggers import PollFollower
+from bot.wiring import BlogHandle, HandleComments, safe_fetcher
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.errors", "cogs.about", "cogs.setup", "cogs.ratings", "cogs.reviews")
+EXTENSIONS = (
+    "cogs.errors",
+    "cogs.about",
+    "cogs.setup",
+    "cogs.ratings",
+    "cogs.reviews",
+    "cogs.mirror",
+    "cogs.comments",
+)
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+# A long backfill's progress message is edited at most this often (bot messages: 5 per 5 s).
+MIRROR_PROGRESS_SECONDS = 60.0
 
 
 def point_discord_py_at(api_base: str | None, gateway_url: str | None) -> None:
@@ -57,6 +81,9 @@ class ReviewBridge(commands.Bot):
     ratings: RatingRepository
     blog: BlogHandle
     fetcher: SafeFetcher
+    mirror: MirrorEngine
+    mirror_triggers: PollFollower
+    discord_replies: ReplyService
 
     def __init__(
         self, settings: Settings, *, extensions: tuple[str, ...] = EXTENSIONS, **options: Any
@@ -80,7 +107,12 @@ class ReviewBridge(commands.Bot):
         self.started_monotonic = time.monotonic()
         self._extensions_to_load = extensions
         self.health = HealthBoard()
+        self._mirror_start: asyncio.Task[None] | None = None
+        self._push_runner: web.AppRunner | None = None
+        self.push_port: int | None = None  # where the push endpoint listens, once it does
         self._owns_resources = False
+        self.reads_messages = False  # the Message Content intent, decided in setup_hook
+        self.reply_port = DiscordReplyPort(self)
 
     async def setup_hook(self) -> None:
         self.database = await open_database(self.settings.database_path)
@@ -94,9 +126,89 @@ class ReviewBridge(commands.Bot):
         self.ratings = RatingRepository(self.database)
         self.blog = BlogHandle(self.settings, self.http_session)
         self.fetcher = safe_fetcher(self.settings)
+        self._decide_intents()
+        self.mirror = self._build_mirror()
+        self.discord_replies = self._build_replies()
+        self.mirror_triggers = PollFollower(self.mirror)
         for extension in self._extensions_to_load:
             await self.load_extension(extension)
         await self.sync_commands_if_changed()
+        await self._serve_push()
+        self._mirror_start = asyncio.create_task(self._start_mirror(), name="mirror-start")
+
+    def _build_mirror(self) -> MirrorEngine:
+        # MIRROR_TIME_SCALE < 1 shrinks pacing windows and the progress interval for a
+        # time-scaled Discord emulator, as its rate limits shrink.
+        scale = self.settings.mirror_time_scale
+        settings = MirrorSettings(
+            blog_name=self.settings.blog_display_name,
+            progress_interval=MIRROR_PROGRESS_SECONDS * scale,
+        )
+        return MirrorEngine(
+            self.database,
+            HandleComments(self.blog),
+            DiscordMirrorPort(self),
+            settings,
+            pacing=PacingLimits().scaled(scale) if scale != 1.0 else None,
+        )
+
+    def _decide_intents(self) -> None:
+        """Read members' thread replies only if the Message Content intent is enabled for the
+        application: asking for it otherwise closes the gateway (4014). The flags are known
+        only after login, and discord.py identifies with the intents its state holds, so they
+        are replaced here, before the gateway connects."""
+        flags = self.application_flags
+        self.reads_messages = flags.gateway_message_content or flags.gateway_message_content_limited
+        self._connection._intents = required_intents(message_content=self.reads_messages)
+        if not self.reads_messages:
+            log.warning(
+                "the Message Content intent is not enabled: members' thread replies reach the "
+                "blog only through the 'Publish to blog' menu and /comment"
+            )
+
+    def _build_replies(self) -> ReplyService:
+        """Discord -> blog: its outbox rows run on the mirror's worker, in their own lanes."""
+        port = self.reply_port
+        clock = SystemClock()
+        writer = BlogWriter(
+            ReplyRepository(self.database),
+            MirrorRepository(self.database),
+            self.blog.get,
+            port,
+            clock,
+        )
+        writer.register(self.mirror.outbox)
+        return ReplyService(self.database, self.mirror.outbox, port, self.blog.get, clock)
+
+    async def _start_mirror(self) -> None:
+        """Work the mirror's outbox once the gateway delivered the guilds, then catch up on
+        what changed on the blog while the bot was away."""
+        await self.wait_until_ready()
+        await self.mirror.start()
+        self.mirror.sync_all_soon()
+
+    async def _serve_push(self) -> None:
+        """The endpoint the WordPress plugin pushes to; off without PUSH_SECRET."""
+        secret = self.settings.push_secret
+        if secret is None:
+            return
+        verifier = PushVerifier(PushSettings(secret), NonceRepository(self.database), SystemClock())
+        app = create_push_app(verifier, self.mirror_triggers.on_push)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.push_host, self.settings.push_port)
+        try:
+            await site.start()
+        except OSError as error:  # the poll still follows the blog, only slower
+            await runner.cleanup()
+            where = f"{self.settings.push_host}:{self.settings.push_port}"
+            log.error("push endpoint not started on %s: %s", where, error)
+            self.health.component("push").failed(f"cannot listen on {where}: {error}")
+            return
+        self._push_runner = runner
+        self.push_port = runner.addresses[0][1]
+        self.health.component("push").succeeded()
+        log.info("push endpoint listening on %s:%s", self.settings.push_host, self.push_port)
 
     async def sync_commands_if_changed(self) -> None:
         """Sync the command tree only when it changed: the endpoint is heavily rate limited."""
@@ -125,11 +237,24 @@ class ReviewBridge(commands.Bot):
         )
 
     async def close(self) -> None:
+        await self._stop_mirror()
+        await self.reply_port.close()
         await super().close()
         if self._owns_resources:
             self._owns_resources = False
             await self.http_session.close()
             await self.database.close()
+
+    async def _stop_mirror(self) -> None:
+        if self._push_runner is not None:
+            runner, self._push_runner = self._push_runner, None
+            await runner.cleanup()
+        if self._mirror_start is not None:
+            task, self._mirror_start = self._mirror_start, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await self.mirror.stop()
 
 
 def command_tree_digest(tree: discord.app_commands.CommandTree) -> str:

@@ -194,6 +194,10 @@ async def _serve(settings: Settings, token: Secret) -> None:
         loop.add_signal_handler(signum, lambda s=signum: _shutdown(bot, s))
     async with bot:
         await bot.start(token.reveal())
+    # start() returns as soon as Discord is disconnected; a close begun by a signal still has
+    # the mirror, the HTTP session and the database to close (its aiosqlite thread would keep
+    # the process alive).
+    await asyncio.gather(*_closing)
     log.info("stopped")
 
 

@@ -18,6 +18,9 @@ from dotenv import dotenv_values
 
 DEFAULT_DATABASE_PATH = Path("data/reviewbridge.sqlite3")
 DEFAULT_POLL_SECONDS = 60
+DEFAULT_PUSH_HOST = "127.0.0.1"
+DEFAULT_PUSH_PORT = 8080
+MIN_PUSH_SECRET = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -69,6 +72,11 @@ class Settings:
     wordpress_app_password: Secret | None = field(default=None)
     blog_poll_seconds: int = DEFAULT_POLL_SECONDS
     blog_allow_private_host: bool = False
+    push_secret: Secret | None = None  # without it the push endpoint is off
+    push_host: str = DEFAULT_PUSH_HOST
+    push_port: int = DEFAULT_PUSH_PORT  # 0: any free port (tests)
+    blog_name: str | None = None
+    mirror_time_scale: float = 1.0  # < 1 only against a time-scaled Discord emulator (tests)
 
     @property
     def blog_configured(self) -> bool:
@@ -77,6 +85,14 @@ class Settings:
     @property
     def blog_writable(self) -> bool:
         return bool(self.blog_url and self.wordpress_user and self.wordpress_app_password)
+
+    @property
+    def blog_display_name(self) -> str:
+        """Shown after commenter names ("Ada · Frame by Frame"): BLOG_NAME, else the site's host."""
+        if self.blog_name:
+            return self.blog_name
+        url = self.blog_url or self.blog_feed_url
+        return (urlsplit(url).hostname if url else None) or "the blog"
 
     @property
     def log_level_number(self) -> int:
@@ -124,6 +140,11 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         wordpress_app_password=Secret(password) if password else None,
         blog_poll_seconds=_poll_seconds(get("BLOG_POLL_SECONDS")),
         blog_allow_private_host=_boolean("BLOG_ALLOW_PRIVATE_HOST", get("BLOG_ALLOW_PRIVATE_HOST")),
+        push_secret=_push_secret(get("PUSH_SECRET")),
+        push_host=_push_host(get("PUSH_HOST")),
+        push_port=_push_port(get("PUSH_PORT")),
+        blog_name=_blog_name(get("BLOG_NAME")),
+        mirror_time_scale=_time_scale(get("MIRROR_TIME_SCALE")),
     )
     _check_wordpress_pair(settings)
     return settings
@@ -215,6 +236,69 @@ def _boolean(name: str, value: str | None) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ConfigError(name, f"'{value}' is not true or false", "Use true or false.")
+
+
+def _push_secret(value: str | None) -> Secret | None:
+    if value is None:
+        return None
+    if len(value) < MIN_PUSH_SECRET:
+        raise ConfigError(
+            "PUSH_SECRET",
+            f"is only {len(value)} characters long",
+            f"Use at least {MIN_PUSH_SECRET} random characters, e.g. from `openssl rand -hex 32`.",
+        )
+    return Secret(value)
+
+
+def _push_host(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_PUSH_HOST
+    host = value.strip("[]")
+    if not host or any(ch.isspace() or ch in "/?#@" for ch in host):
+        raise ConfigError(
+            "PUSH_HOST",
+            f"'{value}' is not a host name or address",
+            "Use an address to listen on, such as 127.0.0.1 or 0.0.0.0.",
+        )
+    return host
+
+
+def _push_port(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_PUSH_PORT
+    if not value.isdigit() or int(value) > 65535:
+        raise ConfigError(
+            "PUSH_PORT",
+            f"'{value}' is not a port number",
+            f"Use a number from 1 to 65535, such as {DEFAULT_PUSH_PORT}.",
+        )
+    return int(value)
+
+
+def _blog_name(value: str | None) -> str | None:
+    if value is not None and len(value) > 40:
+        raise ConfigError(
+            "BLOG_NAME",
+            f"is {len(value)} characters long",
+            "Use at most 40: it follows every commenter's name in Discord.",
+        )
+    return value
+
+
+def _time_scale(value: str | None) -> float:
+    if value is None:
+        return 1.0
+    try:
+        scale = float(value)
+    except ValueError:
+        scale = 0.0
+    if not 0.0 < scale <= 1.0:
+        raise ConfigError(
+            "MIRROR_TIME_SCALE",
+            f"'{value}' is not a number above 0 and at most 1",
+            "Leave it unset for real Discord; tests set the emulator's time scale, e.g. 0.05.",
+        )
+    return scale
 
 
 def _check_wordpress_pair(settings: Settings) -> None:

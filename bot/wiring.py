@@ -10,6 +10,7 @@ import aiohttp
 from bot.blog.base import Blog
 from bot.blog.errors import BlogError
 from bot.blog.factory import build_blog
+from bot.blog.models import BlogComment, Review
 from bot.blog.safe_http import SafeFetcher
 from bot.config import Settings
 
@@ -62,3 +63,17 @@ class BlogHandle:
             if self._blog is None:
                 self._blog = await blog_from_settings(self._settings, self._session)
             return self._blog
+
+
+class HandleComments:
+    """The mirror engine's `CommentSource` on a BlogHandle: the blog is connected on first use,
+    so a blog that is down at start-up only delays mirroring (BlogError until it answers)."""
+
+    def __init__(self, handle: BlogHandle) -> None:
+        self._handle = handle
+
+    async def get_review(self, review_id: str) -> Review | None:
+        return await (await self._handle.get()).get_review(review_id)
+
+    async def list_comments(self, review_id: str) -> list[BlogComment]:
+        return await (await self._handle.get()).list_comments(review_id)

@@ -86,7 +86,13 @@ class Reviews(commands.GroupCog, group_name="review", group_description="The blo
             catalogue=CatalogueRepository(bot.database),
             meta=bot.meta,
         )
-        self.announcer = Announcer(bot.blog.get, DiscordAnnouncements(bot), storage)
+        self.announcer = Announcer(
+            bot.blog.get,
+            DiscordAnnouncements(bot),
+            storage,
+            on_comments=bot.mirror_triggers.on_poll,
+            on_posted=self._mirror_comments,
+        )
         self.watcher = Watcher(
             self.run_cycle, bot.health.component("watcher"), bot.settings.blog_poll_seconds
         )
@@ -111,6 +117,28 @@ class Reviews(commands.GroupCog, group_name="review", group_description="The blo
     async def run_cycle(self) -> CycleReport:
         """One watcher cycle now (the loop runs it every BLOG_POLL_SECONDS)."""
         return await self.announcer.run_cycle()
+
+    async def _mirror_comments(
+        self, destination: Destination, review: StoredReview, posted: Posted
+    ) -> None:
+        """A blog review's new discussion thread shows the review's blog comments."""
+        if review.source != "blog" or posted.thread_id is None:
+            return
+        try:
+            await self.bot.mirror.link(
+                review.review_id,
+                guild_id=destination.guild_id,
+                channel_id=destination.channel_id,
+                thread_id=posted.thread_id,
+            )
+        except (UserFacingError, BlogError) as exc:  # e.g. mirrored in another thread already
+            log.info(
+                "thread not mirrored guild=%s review=%s thread=%s: %s",
+                destination.guild_id,
+                review.review_id,
+                posted.thread_id,
+                exc,
+            )
 
     # ---- shared helpers
 

@@ -9,10 +9,16 @@ from discord.ext import commands
 from bot.app import ReviewBridge
 from bot.discord_ui.channel_checks import missing_permissions
 from bot.discord_ui.replies import reply_ephemeral
+from bot.domain.replies import Approval
 from bot.errors import UserFacingError
 from bot.storage import GuildSettings
 
 ReviewChannel = discord.TextChannel | discord.ForumChannel
+APPROVAL_SAID = {
+    Approval.OFF: "Members' replies go to the blog as soon as their authors agree.",
+    Approval.BLOG: "Members' replies go to the blog held, for its moderation queue.",
+    Approval.DISCORD: "Moderators approve each member's reply in <#{channel}> first.",
+}
 
 
 def describe_settings(settings: GuildSettings) -> str:
@@ -80,6 +86,43 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up Rev
                     "so it will not be pinged. Make the role mentionable."
                 )
         await reply_ephemeral(interaction, "\n".join(lines))
+
+    @app_commands.command(
+        name="approval", description="How members' replies are approved before the blog"
+    )
+    @app_commands.describe(
+        mode="When a member's reply reaches the blog",
+        channel="Where moderators approve replies (needed for discord)",
+    )
+    @app_commands.choices(
+        mode=[
+            app_commands.Choice(name="off: publish at once", value=Approval.OFF.value),
+            app_commands.Choice(
+                name="blog: held in the blog's moderation queue", value=Approval.BLOG.value
+            ),
+            app_commands.Choice(
+                name="discord: a moderator approves each here first", value=Approval.DISCORD.value
+            ),
+        ]
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def approval(
+        self,
+        interaction: discord.Interaction,
+        mode: app_commands.Choice[str],
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        guild = interaction.guild
+        if guild is None or guild.me is None:
+            raise UserFacingError("This command works only inside a server.")
+        chosen = Approval(mode.value)
+        if channel is not None and not channel.permissions_for(guild.me).send_messages:
+            raise UserFacingError(f"I cannot send messages in {channel.mention}.")
+        settings = await self.bot.discord_replies.set_approval(
+            guild.id, chosen, channel.id if channel else None
+        )
+        said = APPROVAL_SAID[chosen].format(channel=settings.channel_id)
+        await reply_ephemeral(interaction, said)
 
     @app_commands.command(name="show", description="Show this server's Reviewbridge settings")
     @app_commands.checks.has_permissions(manage_guild=True)

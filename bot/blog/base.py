@@ -45,13 +45,21 @@ class Blog(Protocol):
         author_name: str,
         content_html: str,
         marker: str | None = None,
-    ) -> BlogComment: ...
+        held: bool = False,
+    ) -> BlogComment:
+        """Post as the bot's account under `author_name`; `held` puts it in the blog's
+        moderation queue instead of publishing it."""
+        ...
 
     async def find_comment_by_marker(self, review_id: str, marker: str) -> BlogComment | None:
         """The comment a create with this marker made, to check before retrying it."""
         ...
 
-    async def edit_comment(self, comment_id: str, content_html: str) -> BlogComment: ...
+    async def edit_comment(
+        self, comment_id: str, content_html: str, *, marker: str | None = None
+    ) -> BlogComment:
+        """Replace the text; `marker` keeps the create's marker in it."""
+        ...
 
     async def delete_comment(self, comment_id: str) -> None:
         """Move to the trash; a comment already gone is fine."""

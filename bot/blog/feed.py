@@ -118,13 +118,16 @@ class FeedBlog:
         author_name: str,
         content_html: str,
         marker: str | None = None,
+        held: bool = False,
     ) -> BlogComment:
         raise _read_only()
 
     async def find_comment_by_marker(self, review_id: str, marker: str) -> BlogComment | None:
         raise _read_only()
 
-    async def edit_comment(self, comment_id: str, content_html: str) -> BlogComment:
+    async def edit_comment(
+        self, comment_id: str, content_html: str, *, marker: str | None = None
+    ) -> BlogComment:
         raise _read_only()
 
     async def delete_comment(self, comment_id: str) -> None:

@@ -489,11 +489,13 @@ class WordPressBlog:
         author_name: str,
         content_html: str,
         marker: str | None = None,
+        held: bool = False,
     ) -> BlogComment:
         """Post a comment as the bot's user, shown under `author_name`.
 
         `author` (the bot's own id) keeps the comment owned by the Editor, so WordPress approves
         it at once and skips flood checks; `author_name` overrides only the displayed name.
+        `held` sends `status: hold` (a moderator's right): it waits in the moderation queue.
         """
         self._require_writable()
         if marker is not None and not MARKER_RE.fullmatch(marker):
@@ -507,6 +509,8 @@ class WordPressBlog:
             "author_name": author_name,
             "content": with_marker(content_html, marker),
         }
+        if held:
+            body["status"] = "hold"
         try:
             response = await self._call(
                 "POST", "wp/v2/comments", body=body, idempotent=False, what="Posting the comment"
@@ -541,12 +545,14 @@ class WordPressBlog:
         matches = [c for c in found if tag in c.get("content", {}).get("rendered", "")]
         return comment_from_json(matches[0]) if matches else None
 
-    async def edit_comment(self, comment_id: str, content_html: str) -> BlogComment:
+    async def edit_comment(
+        self, comment_id: str, content_html: str, *, marker: str | None = None
+    ) -> BlogComment:
         self._require_writable()
         response = await self._call(
             "POST",
             f"wp/v2/comments/{comment_id}",
-            body={"content": content_html},
+            body={"content": with_marker(content_html, marker)},
             what=f"Editing comment {comment_id}",
         )
         return comment_from_json(response.json())

@@ -19,9 +19,11 @@ REQUIRED_PERMISSIONS = discord.Permissions(
 )
 
 
-def required_intents() -> discord.Intents:
-    """Only what the features read: guild and channel structure. No privileged intent."""
-    return discord.Intents(guilds=True)
+def required_intents(*, message_content: bool = False) -> discord.Intents:
+    """Only what the features read: guild and channel structure, and message events (members'
+    replies in mirrored threads, their edits and deletions). The privileged Message Content
+    intent only when the application has it enabled (see `ReviewBridge.setup_hook`)."""
+    return discord.Intents(guilds=True, guild_messages=True, message_content=message_content)
 
 
 def invite_url(application_id: int) -> str:

@@ -5,8 +5,9 @@ Modelled (see shared/notes/platform-facts.md): REST discovery through the `Link`
 read as site-local unless they carry an offset, compared strictly; `per_page` 1..100 with
 `X-WP-Total`, `X-WP-TotalPages` and `Link: rel=next`; comment status filtering; Application
 Password Basic auth where a wrong password silently means anonymous; the create checks and their
-error codes (login required, closed, duplicate, flood, author override, moderation); no check that
-a parent belongs to the same post; trash; a conditional-GET RSS feed.
+error codes (login required, closed, duplicate, flood, author override, moderation, a
+moderator's `status: hold`); no check that a parent belongs to the same post; trash; a
+conditional-GET RSS feed.
 
 Test API: `add_user`, `add_post`, `add_comment`, `approve`, `hold`, `trash`, `edit_comment`,
 `edit_post`, `publish`; `fail_next`/`delay_next` for faults; `count()`/`reset_counts()` for the
@@ -658,9 +659,17 @@ class FakeWordPress:
         content = self._kses(str(body.get("content", "")), user)
         if not content.strip():
             raise WPError(400, "rest_comment_content_invalid", "Invalid comment content.")
+        if "status" in body and not user.can_moderate:
+            raise WPError(
+                403,
+                "rest_comment_invalid_status",
+                "Sorry, you are not allowed to edit 'status' for comments.",
+            )
         comment = self._new_comment(body, user, post, content)
         self._check_allowed(comment, user)
         comment.status = self._approval(comment, user, post)
+        if "status" in body:  # handle_status_param: a moderator may hold or approve at once
+            comment.status = {"hold": "0", "0": "0", "approve": "1", "1": "1"}[str(body["status"])]
         self.comments[comment.id] = comment
         return web.json_response(self._comment_json(comment, {}), status=201)
 

@@ -145,6 +145,8 @@ _COMMENT_COLUMNS = (
     "state, version, snapshot"
 )
 _MESSAGE_COLUMNS = "thread_id, comment_id, part, message_id, packed, marker, rendered_hash"
+# The same, for queries that join mirrored_comments (which has a marker column too).
+_JOINED_MESSAGE_COLUMNS = ", ".join(f"m.{c.strip()}" for c in _MESSAGE_COLUMNS.split(","))
 _OUTBOX_COLUMNS = (
     "id, direction, thread_id, kind, payload, state, attempts, next_attempt_at, last_error"
 )
@@ -337,7 +339,7 @@ class MirrorRepository:
     async def members(self, thread_id: int, message_id: int) -> list[StoredMessage]:
         """The comments a (packed) message shows, in display order."""
         rows = await self._db.fetch_all(
-            f"SELECT {_MESSAGE_COLUMNS} FROM mirrored_messages m "
+            f"SELECT {_JOINED_MESSAGE_COLUMNS} FROM mirrored_messages m "
             "JOIN mirrored_comments c USING (thread_id, comment_id) "
             "WHERE m.thread_id = ? AND m.message_id = ? ORDER BY c.position, m.part",
             (thread_id, message_id),
@@ -346,7 +348,7 @@ class MirrorRepository:
 
     async def reserved(self, thread_id: int, marker: str) -> list[StoredMessage]:
         rows = await self._db.fetch_all(
-            f"SELECT {_MESSAGE_COLUMNS} FROM mirrored_messages m "
+            f"SELECT {_JOINED_MESSAGE_COLUMNS} FROM mirrored_messages m "
             "JOIN mirrored_comments c USING (thread_id, comment_id) "
             "WHERE m.thread_id = ? AND m.marker = ? ORDER BY c.position, m.part",
             (thread_id, marker),

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
+from bot.domain.replies import FROM_DISCORD
 from bot.storage.mirror import (
     MirrorRepository,
     MirrorThread,
@@ -432,6 +433,8 @@ class Delivery:
             comment = comments.get(message.comment_id)
             if comment is None or comment.state != "mirrored" or message_id in checked:
                 continue
+            if comment.render_key == FROM_DISCORD:
+                continue  # the member's own message shows it
             group = [m for m in stored if m.comment_id == comment.comment_id]
             if message.packed:
                 group = [m for m in stored if m.message_id == message_id]

@@ -13,10 +13,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from bot.blog.base import Blog
 from bot.blog.errors import BlogError
-from bot.blog.models import BlogComment
+from bot.blog.models import BlogComment, Review
 from bot.errors import UserFacingError
 from bot.storage.database import Database
 from bot.storage.mirror import (
@@ -45,6 +45,14 @@ from bot.sync.ports import Clock, DiscordPort, DiscordPortError, SystemClock
 from bot.sync.render import CommentSnapshot, new_marker
 
 log = logging.getLogger(__name__)
+
+
+class CommentSource(Protocol):
+    """What the engine reads from the blog (a `Blog` is one; raise BlogError when it is down)."""
+
+    async def get_review(self, review_id: str) -> Review | None: ...
+
+    async def list_comments(self, review_id: str) -> list[BlogComment]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +93,7 @@ class MirrorEngine:
     def __init__(
         self,
         database: Database,
-        blog: Blog,
+        blog: CommentSource,
         port: DiscordPort,
         settings: MirrorSettings,
         *,
@@ -119,6 +127,8 @@ class MirrorEngine:
         self._review_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._hinted: set[str] = set()
         self._hint_tasks: dict[str, asyncio.Task[None]] = {}
+        self._full_sync_wanted = False
+        self._full_sync: asyncio.Task[None] | None = None
         self._worker: asyncio.Task[None] | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -129,17 +139,23 @@ class MirrorEngine:
         self._worker = asyncio.create_task(self.outbox.run(), name="reviewbridge-outbox")
 
     async def stop(self) -> None:
-        tasks = [*self._hint_tasks.values(), *([self._worker] if self._worker else [])]
+        background = [self._worker, self._full_sync]
+        tasks = [*self._hint_tasks.values(), *(t for t in background if t is not None)]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._worker = None
+        self._worker = self._full_sync = None
 
     async def settle(self) -> None:
         """Finish hinted syncs and every outbox row (tests and benchmarks; not with start())."""
-        while self._hint_tasks:
-            await asyncio.gather(*list(self._hint_tasks.values()))
+        await self.syncs_done()
         await self.outbox.drain()
+
+    async def syncs_done(self) -> None:
+        """Wait until no hinted or full sync runs in the background (tests and benchmarks)."""
+        while self._hint_tasks or self._full_sync:
+            pending = [*self._hint_tasks.values(), *([self._full_sync] if self._full_sync else [])]
+            await asyncio.gather(*pending)
 
     # --- moderator commands --------------------------------------------------------------
 
@@ -249,6 +265,24 @@ class MirrorEngine:
         finally:
             self._hint_tasks.pop(review_id, None)
 
+    def sync_all_soon(self) -> None:
+        """`sync_all` in the background. Requests arriving while one runs are folded into one
+        more run, so a busy blog costs one reconciliation at a time, not one per request."""
+        self._full_sync_wanted = True
+        if self._full_sync is None:
+            self._full_sync = asyncio.create_task(self._sync_all_wanted(), name="mirror-sync-all")
+
+    async def _sync_all_wanted(self) -> None:
+        try:
+            while self._full_sync_wanted:
+                self._full_sync_wanted = False
+                try:
+                    await self.sync_all()
+                except Exception:  # a background sync must outlive bugs; the next poll retries
+                    log.exception("full sync failed")
+        finally:
+            self._full_sync = None
+
     async def sync_all(self) -> list[SyncReport]:
         """Every linked review (when the poll saw a change it cannot attribute to one)."""
         reports = []
@@ -287,7 +321,12 @@ class MirrorEngine:
             comment_id: Mirrored(c.render_key, _parse(c.published_at))
             for comment_id, c in live.items()
         }
-        plan = plan_thread(comments, shown, pack_threshold=self._settings.pack_threshold)
+        plan = plan_thread(
+            comments,
+            shown,
+            pack_threshold=self._settings.pack_threshold,
+            thread_id=thread.thread_id,
+        )
         if not plan.is_empty:
             await self._store(batch, thread.thread_id, plan)
         await batch.synced(thread.thread_id)

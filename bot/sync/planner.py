@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.blog.models import BlogComment
+from bot.domain.replies import FROM_DISCORD, carries_discord_marker
 
 # Backfills with more new comments than this are packed (10 per message) to be ~10x cheaper;
 # live traffic and short threads get one message per comment so replies can be precise.
@@ -83,14 +84,24 @@ def plan_thread(
     mirrored: Mapping[str, Mirrored],
     *,
     pack_threshold: int = PACK_THRESHOLD,
+    thread_id: int | None = None,
 ) -> Plan:
-    """The changes that make a thread showing `mirrored` show `comments` (approved, in order)."""
+    """The changes that make a thread showing `mirrored` show `comments` (approved, in order).
+    Comments the bot posted for members of `thread_id` are never shown again: the members'
+    own messages show them (from the moment they are sent, before the mapping knows them)."""
     wanted = _unique(comments)
     keys = {c.id: render_key(c, wanted.get(c.parent_id or "")) for c in wanted.values()}
     newest_shown = max((m.published for m in mirrored.values()), default=None)
     creates, updates = [], []
     for position, comment in enumerate(wanted.values()):
         shown = mirrored.get(comment.id)
+        from_thread = thread_id is not None and carries_discord_marker(
+            comment.content_html, thread_id
+        )
+        if (shown is None and from_thread) or (
+            shown is not None and shown.render_key == FROM_DISCORD
+        ):
+            continue  # a member's Discord message, posted on the blog by us: shown already
         if shown is None:
             late = newest_shown is not None and comment.published < newest_shown
             creates.append(Create(comment, keys[comment.id], position, late, packed=False))
@@ -99,7 +110,11 @@ def plan_thread(
     backfill = not mirrored
     if backfill and len(creates) > pack_threshold:
         creates = [replace(c, packed=True) for c in creates]
-    removes = tuple(comment_id for comment_id in mirrored if comment_id not in wanted)
+    removes = tuple(
+        comment_id
+        for comment_id, shown in mirrored.items()
+        if comment_id not in wanted and shown.render_key != FROM_DISCORD
+    )
     return Plan(tuple(creates), tuple(updates), removes, backfill)
 
 

@@ -7,6 +7,7 @@ outbox looks for in the thread before re-sending a message whose first send may 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -201,7 +202,13 @@ def avatar_for(comment: CommentSnapshot) -> str:
 
 
 def comment_markdown(comment: CommentSnapshot) -> str:
-    return html_to_discord(comment.content_html, base_url=comment.link or None) or EMPTY_TEXT
+    return _markdown(comment.content_html, comment.link or None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _markdown(content_html: str, base_url: str | None) -> str:
+    # Packing measures each comment several times while it fills a message: convert once.
+    return html_to_discord(content_html, base_url=base_url) or EMPTY_TEXT
 
 
 def render_single(entry: Entry, *, blog_name: str) -> list[MessageSpec]:

@@ -469,3 +469,18 @@ def _fields(comment: BlogComment) -> dict:
         for name in BlogComment.__dataclass_fields__
         if name != "content_hash"
     }
+
+
+async def test_edits_and_removals_reach_comments_in_packed_messages(wp, post, engine, port):
+    comments = add_comments(wp, post, 25)
+    await link(engine, post)
+    first_pack = port.comment_messages(THREAD)[0]
+    wp.edit_comment(comments[3], "Comment number 3, edited")
+    wp.trash(comments[4])
+    await engine.sync_review(str(post.id))
+    await engine.settle()
+
+    edited = port.messages[first_pack.id]
+    descriptions = [e["description"] for e in edited.payload["embeds"]]
+    assert "Comment number 3, edited" in descriptions and "Comment number 4" not in descriptions
+    assert shown_ids(port) == [c.id for c in comments if c is not comments[4]]

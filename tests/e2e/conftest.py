@@ -49,6 +49,8 @@ class BotHarness:
             "DISCORD_API_BASE": self.world.emu.api_base,
             "DISCORD_GATEWAY_URL": self.world.emu.gateway_url,
             "DATABASE_PATH": str(self.database_path),
+            # Pace the mirror's webhooks as the emulator's shrunk rate limits require.
+            "MIRROR_TIME_SCALE": str(self.world.emu.time_scale),
             **self.env,
         }
 

@@ -47,6 +47,13 @@ def test_token_never_shows_in_repr_or_str():
         ({"BLOG_ALLOW_PRIVATE_HOST": "maybe"}, "BLOG_ALLOW_PRIVATE_HOST"),
         ({"BLOG_URL": "https://b.example", "WORDPRESS_USER": "bot"}, "WORDPRESS_APP_PASSWORD"),
         ({"WORDPRESS_USER": "bot", "WORDPRESS_APP_PASSWORD": "x y z"}, "BLOG_URL"),
+        ({"PUSH_SECRET": "too-short"}, "PUSH_SECRET"),
+        ({"PUSH_HOST": "bot.example/push"}, "PUSH_HOST"),
+        ({"PUSH_PORT": "http"}, "PUSH_PORT"),
+        ({"PUSH_PORT": "70000"}, "PUSH_PORT"),
+        ({"BLOG_NAME": "x" * 41}, "BLOG_NAME"),
+        ({"MIRROR_TIME_SCALE": "fast"}, "MIRROR_TIME_SCALE"),
+        ({"MIRROR_TIME_SCALE": "2"}, "MIRROR_TIME_SCALE"),
     ],
 )
 def test_bad_value_names_the_variable_in_one_line(env, variable):
@@ -66,3 +73,20 @@ def test_required_token_explains_where_to_get_it():
 def test_urls_lose_trailing_slash():
     settings = parse_settings({"DISCORD_API_BASE": "http://127.0.0.1:5000/api/v10/"})
     assert settings.discord_api_base == "http://127.0.0.1:5000/api/v10"
+
+
+def test_push_is_off_without_a_secret_and_the_secret_never_shows():
+    assert parse_settings({}).push_secret is None
+    secret = "s" * 40
+    settings = parse_settings({"PUSH_SECRET": secret, "PUSH_PORT": "9000"})
+    assert settings.push_secret is not None and settings.push_secret.reveal() == secret
+    assert (settings.push_host, settings.push_port) == ("127.0.0.1", 9000)
+    assert secret not in repr(settings)
+
+
+def test_commenters_are_shown_with_the_blog_name_or_its_host():
+    assert parse_settings({"BLOG_URL": "https://films.example.org/blog"}).blog_display_name == (
+        "films.example.org"
+    )
+    named = parse_settings({"BLOG_URL": "https://films.example.org", "BLOG_NAME": "Frame by Frame"})
+    assert named.blog_display_name == "Frame by Frame"

@@ -9,7 +9,7 @@
  *
  * Configure in wp-config.php (preferred: the secret stays out of the database):
  *     define( 'REVIEWBRIDGE_PUSH_URL', 'https://bot.example.com/push/wordpress' );
- *     define( 'REVIEWBRIDGE_PUSH_SECRET', 'the same secret as the bot's REVIEWBRIDGE_PUSH_SECRET' );
+ *     define( 'REVIEWBRIDGE_PUSH_SECRET', 'the same secret as the bot's PUSH_SECRET' );
  * or under Settings > Reviewbridge Push.
  *
  * Each hint is a POST with the JSON body {"event","comment_id","post_id","nonce"} and headers
@@ -216,7 +216,7 @@ final class Reviewbridge_Push {
 								<?php
 								echo $secret_fixed
 									? esc_html__( 'Set by REVIEWBRIDGE_PUSH_SECRET in wp-config.php.', 'reviewbridge-push' )
-									: esc_html__( 'At least 32 characters, the same as the bot\'s REVIEWBRIDGE_PUSH_SECRET.', 'reviewbridge-push' );
+									: esc_html__( 'At least 32 characters, the same as the bot\'s PUSH_SECRET.', 'reviewbridge-push' );
 								?>
 							</p>
 						</td>

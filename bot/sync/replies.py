@@ -1,0 +1,495 @@
+"""Discord -> blog intake: members' messages in mirrored threads become blog comments.
+
+Every event (a new message, an edit, a deletion, a consent answer, a moderator's decision) is
+one transaction that stores the reply's new state together with the outbox rows that carry
+it to the blog; the worker is woken at once (`Outbox.notify`). What the member sees (status
+reactions, the consent question, the moderators' card) follows through `ReplyPort`, best
+effort: the database is the truth, and questions never posted are asked again at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.blog.errors import BlogError
+from bot.domain.replies import (
+    ON_THE_BLOG,
+    Approval,
+    Consent,
+    Source,
+    Status,
+    after_consent,
+    decide,
+    explain,
+    new_reply_marker,
+)
+from bot.errors import UserFacingError
+from bot.storage.database import Database
+from bot.storage.mirror import MirrorRepository, MirrorThread
+from bot.storage.replies import (
+    ApprovalSettings,
+    NewReply,
+    ReplyBatch,
+    ReplyRepository,
+    StoredReply,
+)
+from bot.sync.outbox import Outbox
+from bot.sync.ports import Clock
+from bot.sync.to_blog import BlogProvider, create_row, delete_row, edit_row
+
+log = logging.getLogger(__name__)
+
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A member's message as the cog read it from Discord."""
+
+    message_id: int
+    thread_id: int
+    guild_id: int
+    author_id: int
+    author_name: str  # server display name
+    content: str  # Discord markdown
+    content_html: str  # `discord_to_html` of it, mentions and emoji named
+    source: Source
+    reply_to_id: int | None = None
+
+
+class ReplyPort(Protocol):
+    """What the intake shows in Discord. Every method is best effort and never raises."""
+
+    async def show_status(self, reply: StoredReply, previous: Status | None) -> None:
+        """The status reaction on the reply's message (and the previous one taken off)."""
+        ...
+
+    async def ask_consent(self, reply: StoredReply, *, first_time: bool) -> int | None:
+        """Ask the author in the thread, visibly to them only by mention, with buttons only
+        they may use; return the question's message id (None if it could not be posted)."""
+        ...
+
+    async def delete_message(self, channel_id: int, message_id: int) -> None: ...
+
+    async def ask_approval(self, reply: StoredReply, channel_id: int) -> int | None:
+        """Post the moderators' card with Approve/Reject; return its message id."""
+        ...
+
+    async def close_approval(self, reply: StoredReply, channel_id: int, outcome: str) -> None:
+        """Turn the card into a record of the decision (buttons gone)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A reply whose status an event changed, for the Discord side to follow."""
+
+    reply: StoredReply
+    previous: Status | None
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """A thread whose history after `after_message_id` must be read again at start."""
+
+    thread_id: int
+    guild_id: int
+    after_message_id: int
+
+
+class ReplyService:
+    def __init__(
+        self,
+        database: Database,
+        outbox: Outbox,
+        port: ReplyPort,
+        blog: BlogProvider,
+        clock: Clock,
+    ) -> None:
+        self.replies = ReplyRepository(database)
+        self._mirror = MirrorRepository(database)
+        self._outbox = outbox
+        self._port = port
+        self._blog = blog
+        self._clock = clock
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # --- taking messages in --------------------------------------------------------------
+
+    async def thread(self, thread_id: int) -> MirrorThread | None:
+        """The mirrored thread, or None when the channel mirrors no review."""
+        return await self._mirror.thread(thread_id)
+
+    async def receive(self, message: Incoming) -> StoredReply | None:
+        """A member's message in a thread: store it with its outbox row, at once. A message
+        seen before (a replayed event, the start-up catch-up) is not taken twice; a changed
+        text is an edit. None when the thread mirrors no review."""
+        # One thread's messages are taken in the order they arrived, so a reply's outbox row
+        # always follows the row of the message it answers.
+        async with self._locks[message.thread_id]:
+            return await self._receive(message)
+
+    async def _receive(self, message: Incoming) -> StoredReply | None:
+        if await self._mirror.thread(message.thread_id) is None:
+            return None
+        known = await self.replies.get(message.message_id)
+        if known is not None:
+            if known.content != message.content and known.status is not Status.DELETED:
+                await self._edited(message)
+            return await self.replies.get(message.message_id)
+        async with self.replies.batch(self._now()) as batch:
+            consent = await batch.consent(message.guild_id, message.author_id)
+            approval = await batch.approval(message.guild_id)
+            status = decide(consent, approval.mode, message.source)
+            new = NewReply(
+                message_id=message.message_id,
+                thread_id=message.thread_id,
+                guild_id=message.guild_id,
+                author_id=message.author_id,
+                author_name=message.author_name,
+                source=message.source,
+                content=message.content,
+                content_html=message.content_html,
+                marker=new_reply_marker(message.thread_id),
+                reply_to_id=message.reply_to_id,
+            )
+            await batch.insert(new, status, held=approval.mode is Approval.BLOG)
+            if status is Status.QUEUED:
+                await batch.enqueue([create_row(message.thread_id, message.message_id)])
+            await batch.advance_cursor(message.thread_id, message.message_id)
+        self._outbox.notify()
+        stored = await self.replies.get(message.message_id)
+        if stored is not None:
+            log.info(
+                "reply message=%d thread=%d author=%d: %s",
+                stored.message_id,
+                stored.thread_id,
+                stored.author_id,
+                stored.status.value,
+            )
+            await self._announce([Change(stored, None)], approval)
+        return stored
+
+    async def request(self, message: Incoming) -> StoredReply:
+        """An explicit "publish this" (the message menu or /comment): take the message in,
+        or publish (or update) one already known. Raises UserFacingError when it cannot go."""
+        if message.source is Source.MESSAGE:
+            raise ValueError("request() is for explicit requests")
+        stored = await self.receive(message)
+        if stored is None:
+            raise UserFacingError(
+                "This thread is not linked to a review, so there is no blog post to comment on."
+            )
+        if stored.author_id != message.author_id:
+            raise UserFacingError("You can only publish your own messages.")
+        if stored.status in (Status.AWAITING_CONSENT, Status.DISCORD_ONLY):
+            consent = await self.replies.consent(message.guild_id, message.author_id)
+            if consent is Consent.NEVER:
+                raise UserFacingError(
+                    "You chose to keep your messages in Discord. "
+                    "Change that with `/mirror consent` first."
+                )
+            if consent is not None:
+                changes = await self._proceed([stored.message_id], message.guild_id)
+                return changes[0].reply if changes else stored
+        if stored.status is Status.REJECTED:
+            raise UserFacingError("A moderator kept this message in Discord only.")
+        if stored.status is Status.DELETED:
+            raise UserFacingError("This message was deleted.")
+        return stored
+
+    async def edited(self, message: Incoming) -> StoredReply | None:
+        """The member edited a message: the blog follows with its last version."""
+        async with self._locks[message.thread_id]:
+            return await self._edited(message)
+
+    async def _edited(self, message: Incoming) -> StoredReply | None:
+        async with self.replies.batch(self._now()) as batch:
+            reply = await batch.get(message.message_id)
+            if reply is None or reply.status is Status.DELETED or reply.content == message.content:
+                return reply
+            await batch.update_content(
+                reply.message_id, message.content, message.content_html, message.author_name
+            )
+            if reply.status in (*ON_THE_BLOG, Status.QUEUED):
+                await batch.enqueue([edit_row(reply.thread_id, reply.message_id)])
+        self._outbox.notify()
+        return await self.replies.get(message.message_id)
+
+    async def deleted(self, message_id: int) -> None:
+        """The message was deleted in Discord: its comment goes to the blog's trash."""
+        reply = await self._withdraw(message_id, Status.DELETED, (Status.DELETED,))
+        if reply is None:
+            return
+        if reply.prompt_message_id is not None:
+            await self._port.delete_message(reply.thread_id, reply.prompt_message_id)
+        await self._close_card(reply, "deleted by its author")
+
+    async def _withdraw(
+        self, message_id: int, status: Status, unless: Sequence[Status]
+    ) -> StoredReply | None:
+        """Take a reply back: note the status and trash whatever reached (or may have
+        reached) the blog."""
+        async with self.replies.batch(self._now()) as batch:
+            reply = await batch.get(message_id)
+            if reply is None or reply.status in unless:
+                return None
+            await batch.set_status(message_id, status, error=None)
+            if reply.comment_id is not None or reply.sent_version:
+                await batch.enqueue([delete_row(reply.thread_id, message_id)])
+        self._outbox.notify()
+        return reply
+
+    # --- consent -------------------------------------------------------------------------
+
+    async def answer(self, message_id: int, user_id: int, answer: str) -> list[Change]:
+        """The author answered a question about this message: "always", "ask" or "never"
+        the first time, "yes" or "no" when asked each time."""
+        reply = await self.replies.get(message_id)
+        if reply is None:
+            raise UserFacingError("That message is gone.")
+        if reply.author_id != user_id:
+            raise UserFacingError(f"This question is for <@{reply.author_id}>.")
+        if reply.status is not Status.AWAITING_CONSENT:
+            return []
+        if answer in ("yes", "no"):
+            if answer == "yes":
+                return await self._proceed([message_id], reply.guild_id)
+            return await self._keep_in_discord([message_id], reply.guild_id)
+        choice = Consent(answer)
+        explicit = None if reply.source is Source.MESSAGE else message_id
+        return await self.set_consent(reply.guild_id, user_id, choice, explicit=explicit)
+
+    async def set_consent(
+        self, guild_id: int, user_id: int, choice: Consent, *, explicit: int | None = None
+    ) -> list[Change]:
+        """Store the member's choice and apply it to their messages still waiting: "always"
+        publishes them, "never" keeps them (and queued ones) in Discord. `explicit` is a
+        message its author asked to publish (menu, /comment): "ask" publishes it too."""
+        async with self.replies.batch(self._now()) as batch:
+            await batch.set_consent(guild_id, user_id, choice)
+            waiting = await batch.of_author(guild_id, user_id, [Status.AWAITING_CONSENT])
+        ids = [r.message_id for r in waiting]
+        if choice is Consent.ALWAYS:
+            return await self._proceed(ids, guild_id)
+        if choice is Consent.NEVER:
+            async with self.replies.batch(self._now()) as batch:
+                queued = await batch.of_author(
+                    guild_id, user_id, [Status.QUEUED, Status.AWAITING_APPROVAL]
+                )
+            unsent = [r.message_id for r in queued if not r.sent_version and r.comment_id is None]
+            return await self._keep_in_discord([*ids, *unsent], guild_id)
+        if explicit is not None:
+            return await self._proceed([explicit], guild_id)
+        return []
+
+    async def consent(self, guild_id: int, user_id: int) -> Consent | None:
+        return await self.replies.consent(guild_id, user_id)
+
+    async def _proceed(self, message_ids: Sequence[int], guild_id: int) -> list[Change]:
+        """Its author said yes: on to the moderators or the blog."""
+        changes: list[Change] = []
+        async with self.replies.batch(self._now()) as batch:
+            approval = await batch.approval(guild_id)
+            status = after_consent(approval.mode)
+            for message_id in message_ids:
+                reply = await batch.get(message_id)
+                if reply is None or reply.status not in (
+                    Status.AWAITING_CONSENT,
+                    Status.DISCORD_ONLY,
+                ):
+                    continue
+                await batch.set_status(message_id, status, held=approval.mode is Approval.BLOG)
+                if status is Status.QUEUED:
+                    await batch.enqueue([create_row(reply.thread_id, message_id)])
+                changes.append(Change(reply, reply.status))
+        return await self._after(changes, approval)
+
+    async def _keep_in_discord(self, message_ids: Sequence[int], guild_id: int) -> list[Change]:
+        changes: list[Change] = []
+        async with self.replies.batch(self._now()) as batch:
+            approval = await batch.approval(guild_id)
+            for message_id in message_ids:
+                reply = await batch.get(message_id)
+                if reply is None:
+                    continue
+                await batch.set_status(message_id, Status.DISCORD_ONLY)
+                changes.append(Change(reply, reply.status))
+        return await self._after(changes, approval)
+
+    # --- moderators ----------------------------------------------------------------------
+
+    async def approval_settings(self, guild_id: int) -> ApprovalSettings:
+        return await self.replies.approval(guild_id)
+
+    async def set_approval(
+        self, guild_id: int, mode: Approval, channel_id: int | None
+    ) -> ApprovalSettings:
+        if mode is Approval.DISCORD and channel_id is None:
+            current = await self.replies.approval(guild_id)
+            channel_id = current.channel_id
+            if channel_id is None:
+                raise UserFacingError(
+                    "Discord approval needs a moderator channel: give the `channel` option."
+                )
+        return await self.replies.set_approval(guild_id, mode, channel_id, self._now())
+
+    async def approve(self, message_id: int, guild_id: int) -> StoredReply:
+        """A moderator approved it: it goes to the blog (published at once)."""
+        async with self.replies.batch(self._now()) as batch:
+            reply = await self._for_moderator(batch, message_id, guild_id)
+            if reply.status is not Status.AWAITING_APPROVAL:
+                raise UserFacingError(f"It is not waiting for approval ({reply.status.value}).")
+            await batch.set_status(message_id, Status.QUEUED, held=False)
+            await batch.enqueue([create_row(reply.thread_id, message_id)])
+            approval = await batch.approval(guild_id)
+        await self._after([Change(reply, reply.status)], approval)
+        return await self._current(message_id)
+
+    async def reject(self, message_id: int, guild_id: int) -> StoredReply:
+        """A moderator declined it (or dropped a failed one): it stays in Discord only."""
+        reply = await self.replies.get(message_id)
+        if reply is None or reply.guild_id != guild_id:
+            raise UserFacingError("There is no such reply in this server.")
+        if reply.status not in (Status.AWAITING_APPROVAL, Status.FAILED, Status.QUEUED):
+            raise UserFacingError(f"It cannot be dropped now ({reply.status.value}).")
+        await self._withdraw(message_id, Status.REJECTED, ())
+        approval = await self.replies.approval(guild_id)
+        await self._after([Change(reply, reply.status)], approval)
+        return await self._current(message_id)
+
+    async def retry(self, message_id: int, guild_id: int) -> StoredReply:
+        """A moderator retries a failed reply (after fixing what the error named)."""
+        async with self.replies.batch(self._now()) as batch:
+            reply = await self._for_moderator(batch, message_id, guild_id)
+            if reply.status is not Status.FAILED:
+                raise UserFacingError(f"Only failed replies can be retried ({reply.status.value}).")
+            status = Status.PUBLISHED if reply.comment_id else Status.QUEUED
+            await batch.set_status(message_id, status, error=None)
+            row = edit_row if reply.comment_id else create_row
+            await batch.enqueue([row(reply.thread_id, message_id)])
+            approval = await batch.approval(guild_id)
+        self._outbox.notify()
+        await self._after([Change(reply, reply.status)], approval)
+        return await self._current(message_id)
+
+    async def pending(self, guild_id: int) -> list[StoredReply]:
+        """What moderators see in /mirror status: waiting, queued, held and failed replies."""
+        return await self.replies.in_guild(
+            guild_id,
+            [Status.AWAITING_APPROVAL, Status.QUEUED, Status.HELD, Status.FAILED],
+        )
+
+    async def _for_moderator(
+        self, batch: ReplyBatch, message_id: int, guild_id: int
+    ) -> StoredReply:
+        reply = await batch.get(message_id)
+        if reply is None or reply.guild_id != guild_id:
+            raise UserFacingError("There is no such reply in this server.")
+        return reply
+
+    # --- the author's questions ----------------------------------------------------------
+
+    async def explain(self, message_id: int) -> str:
+        """Where the reply is, for its author. A held one is looked up on the blog: a blog
+        moderator may have approved it since."""
+        reply = await self.replies.get(message_id)
+        if reply is None:
+            return "This message was never sent to the blog."
+        if reply.status is Status.HELD and reply.comment_id is not None:
+            reply = await self._refresh_held(reply)
+        approval = await self.replies.approval(reply.guild_id)
+        return explain(reply.status, reply.error, approval_channel=approval.channel_id)
+
+    async def _refresh_held(self, reply: StoredReply) -> StoredReply:
+        try:
+            comment = await (await self._blog()).get_comment(reply.comment_id or "")
+        except BlogError as error:
+            log.info("cannot look up held comment=%s: %s", reply.comment_id, error)
+            return reply
+        if comment is None or comment.status != "approved":
+            return reply
+        async with self.replies.batch(self._now()) as batch:
+            await batch.set_status(reply.message_id, Status.PUBLISHED, held=False)
+        updated = await self._current(reply.message_id)
+        await self._port.show_status(updated, reply.status)
+        return updated
+
+    # --- start-up ------------------------------------------------------------------------
+
+    async def catch_up_points(self) -> list[CatchUp]:
+        """Each unpaused mirrored thread with where its unread history starts."""
+        points = []
+        for thread in await self._mirror.threads():
+            if thread.paused:
+                continue
+            after = await self.replies.cursor(thread.thread_id)
+            if after is None:
+                after = snowflake_at(thread.linked_at)
+            points.append(CatchUp(thread.thread_id, thread.guild_id, after))
+        return points
+
+    async def caught_up(self, thread_id: int, last_message_id: int) -> None:
+        await self.replies.advance_cursor(thread_id, last_message_id)
+
+    async def ask_again(self) -> None:
+        """Questions and moderator cards a stop kept from being posted."""
+        for reply in await self.replies.unannounced():
+            approval = await self.replies.approval(reply.guild_id)
+            await self._announce([Change(reply, reply.status)], approval)
+
+    # --- showing it in Discord -----------------------------------------------------------
+
+    async def _after(self, changes: list[Change], approval: ApprovalSettings) -> list[Change]:
+        self._outbox.notify()
+        fresh = [Change(await self._current(c.reply.message_id), c.previous) for c in changes]
+        for change in fresh:
+            if change.previous is Status.AWAITING_CONSENT and change.reply.prompt_message_id:
+                await self._port.delete_message(
+                    change.reply.thread_id, change.reply.prompt_message_id
+                )
+                await self.replies.set_prompt(change.reply.message_id, None)
+            if change.previous is Status.AWAITING_APPROVAL:
+                await self._close_card(change.reply, change.reply.status.value)
+        await self._announce(fresh, approval)
+        return fresh
+
+    async def _announce(self, changes: list[Change], approval: ApprovalSettings) -> None:
+        for change in changes:
+            reply = change.reply
+            await self._port.show_status(reply, change.previous)
+            if reply.status is Status.AWAITING_CONSENT and reply.source is Source.MESSAGE:
+                consent = await self.replies.consent(reply.guild_id, reply.author_id)
+                prompt = await self._port.ask_consent(reply, first_time=consent is None)
+                await self.replies.set_prompt(reply.message_id, prompt)
+            elif reply.status is Status.AWAITING_APPROVAL and approval.channel_id is not None:
+                card = await self._port.ask_approval(reply, approval.channel_id)
+                await self.replies.set_approval_card(reply.message_id, card)
+
+    async def _close_card(self, reply: StoredReply, outcome: str) -> None:
+        if reply.approval_message_id is None:
+            return
+        approval = await self.replies.approval(reply.guild_id)
+        if approval.channel_id is not None:
+            await self._port.close_approval(reply, approval.channel_id, outcome)
+
+    async def _current(self, message_id: int) -> StoredReply:
+        reply = await self.replies.get(message_id)
+        if reply is None:
+            raise UserFacingError("That message is gone.")
+        return reply
+
+    def _now(self) -> float:
+        return self._clock.time()
+
+
+def snowflake_at(stored_time: str) -> int:
+    """The smallest Discord id of a message sent at that time (history "after" it)."""
+    moment = datetime.fromisoformat(stored_time.replace("Z", "+00:00"))
+    return max(int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS, 0) << 22

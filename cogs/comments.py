@@ -1,0 +1,250 @@
+"""Members' replies in mirrored threads go to the blog: the message listener (with the Message
+Content intent), the "Publish to blog" menu and /comment (without it), /blog-consent, the
+"Blog status" menu, and catching up on threads after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ReviewBridge
+from bot.discord_ui.approval import ApprovalButton
+from bot.discord_ui.consent import ConsentButton, consent_view, question
+from bot.discord_ui.replies import reply_ephemeral
+from bot.discord_ui.reply_port import (
+    comment_html,
+    incoming_from,
+    is_member_message,
+    mention_names,
+)
+from bot.discord_ui.reply_text import echo_text
+from bot.domain.replies import Consent, Source, Status, explain
+from bot.errors import UserFacingError
+from bot.storage.replies import StoredReply
+from bot.sync.replies import CatchUp, Incoming
+
+log = logging.getLogger(__name__)
+
+MAX_COMMENT = 1800  # the echo adds the member's name; a message holds 2000 characters
+CONSENT_CHOICES = [
+    app_commands.Choice(name="Publish my thread replies", value=Consent.ALWAYS.value),
+    app_commands.Choice(name="Ask me each time", value=Consent.ASK.value),
+    app_commands.Choice(name="Never: keep them in Discord", value=Consent.NEVER.value),
+]
+CONSENT_SAID = {
+    Consent.ALWAYS: "Your replies in review threads are published on the blog.",
+    Consent.ASK: "I ask you about each message before it goes to the blog.",
+    Consent.NEVER: "Your messages stay in Discord.",
+}
+
+
+def _guild_id(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise UserFacingError("This works only inside a server.")
+    return interaction.guild_id
+
+
+class Comments(commands.Cog):
+    def __init__(self, bot: ReviewBridge) -> None:
+        self.bot = bot
+        self.service = bot.discord_replies
+        only_in_guilds = app_commands.guild_only()
+        self.publish_menu = only_in_guilds(
+            app_commands.ContextMenu(name="Publish to blog", callback=self.publish)
+        )
+        self.status_menu = only_in_guilds(
+            app_commands.ContextMenu(name="Blog status", callback=self.blog_status)
+        )
+        self._catching_up: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ConsentButton, ApprovalButton)
+        self.bot.tree.add_command(self.publish_menu)
+        self.bot.tree.add_command(self.status_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ConsentButton, ApprovalButton)
+        self.bot.tree.remove_command(self.publish_menu.name, type=self.publish_menu.type)
+        self.bot.tree.remove_command(self.status_menu.name, type=self.status_menu.type)
+        if self._catching_up is not None:
+            self._catching_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._catching_up
+
+    # --- messages in threads (Message Content intent) ------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if not self.bot.reads_messages or message.guild is None:
+            return
+        if is_member_message(message):
+            await self.service.receive(
+                incoming_from(
+                    message, Source.MESSAGE, guild_id=message.guild.id, thread_id=message.channel.id
+                )
+            )
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        # Without the intent an edit arrives without its text: only the menu updates then.
+        if not self.bot.reads_messages or payload.guild_id is None:
+            return
+        if is_member_message(payload.message):
+            await self.service.edited(
+                incoming_from(
+                    payload.message,
+                    Source.MESSAGE,
+                    guild_id=payload.guild_id,
+                    thread_id=payload.channel_id,
+                )
+            )
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self.service.deleted(payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        for message_id in sorted(payload.message_ids):
+            await self.service.deleted(message_id)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Every (re)connection with a new session: events missed meanwhile are not replayed,
+        so read the threads' history after what was taken in last."""
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.create_task(self._catch_up(), name="replies-catch-up")
+
+    async def _catch_up(self) -> None:
+        try:
+            await self.service.ask_again()
+            if not self.bot.reads_messages:
+                return
+            for point in await self.service.catch_up_points():
+                try:
+                    await self._catch_up_thread(point)
+                except discord.HTTPException as error:
+                    log.warning("catch-up of thread=%d failed: %s", point.thread_id, error)
+        except Exception:  # a background task must not die silently
+            log.exception("catching up on mirrored threads failed")
+
+    async def _catch_up_thread(self, point: CatchUp) -> None:
+        channel = self.bot.get_partial_messageable(point.thread_id, guild_id=point.guild_id)
+        last = None
+        async for message in channel.history(
+            after=discord.Object(point.after_message_id), oldest_first=True, limit=None
+        ):
+            last = message.id
+            if is_member_message(message):
+                await self.service.receive(
+                    incoming_from(
+                        message, Source.MESSAGE, guild_id=point.guild_id, thread_id=point.thread_id
+                    )
+                )
+        if last is not None:
+            await self.service.caught_up(point.thread_id, last)
+
+    # --- explicit requests (no intent needed) --------------------------------------------
+
+    async def publish(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        guild_id = _guild_id(interaction)
+        if message.author.id != interaction.user.id:
+            raise UserFacingError("You can only publish your own messages.")
+        if not is_member_message(message):
+            raise UserFacingError("Only text messages written by members can go to the blog.")
+        reply = await self.service.request(
+            incoming_from(message, Source.MENU, guild_id=guild_id, thread_id=message.channel.id)
+        )
+        await self._answer_request(interaction, reply)
+
+    @app_commands.command(name="comment", description="Comment on this review on the blog")
+    @app_commands.guild_only()
+    @app_commands.describe(text="Your comment; Discord formatting works")
+    async def comment(
+        self, interaction: discord.Interaction, text: app_commands.Range[str, 1, MAX_COMMENT]
+    ) -> None:
+        guild = interaction.guild
+        channel = interaction.channel
+        if guild is None or channel is None or not isinstance(channel, discord.abc.Messageable):
+            raise UserFacingError("This works only inside a server.")
+        if await self.service.thread(channel.id) is None:
+            raise UserFacingError("Use /comment inside a review's discussion thread.")
+        if await self.service.consent(guild.id, interaction.user.id) is Consent.NEVER:
+            raise UserFacingError(
+                "You chose to keep your messages in Discord. Change that with `/blog-consent`."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        echo = await channel.send(echo_text(interaction.user.display_name, text))
+        users = await mention_names(guild, text)
+        reply = await self.service.request(
+            Incoming(
+                message_id=echo.id,
+                thread_id=channel.id,
+                guild_id=guild.id,
+                author_id=interaction.user.id,
+                author_name=interaction.user.display_name,
+                content=text,
+                content_html=comment_html(guild, text, users),
+                source=Source.COMMAND,
+            )
+        )
+        await self._answer_request(interaction, reply)
+
+    async def _answer_request(self, interaction: discord.Interaction, reply: StoredReply) -> None:
+        if reply.status is Status.AWAITING_CONSENT:
+            content = question(reply, first_time=True, mention=False)
+            view = consent_view(reply.message_id, first_time=True)
+            if interaction.response.is_done():
+                await interaction.followup.send(content, view=view, ephemeral=True)
+            else:
+                await interaction.response.send_message(content, view=view, ephemeral=True)
+            return
+        approval = await self.service.approval_settings(reply.guild_id)
+        await reply_ephemeral(
+            interaction, explain(reply.status, reply.error, approval_channel=approval.channel_id)
+        )
+
+    # --- the author's view ---------------------------------------------------------------
+
+    async def blog_status(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        _guild_id(interaction)
+        reply = await self.service.replies.get(message.id)
+        if reply is None:
+            await reply_ephemeral(interaction, "This message was never sent to the blog.")
+            return
+        member = interaction.user
+        moderator = isinstance(member, discord.Member) and member.guild_permissions.manage_threads
+        if reply.author_id != member.id and not moderator:
+            raise UserFacingError("Only its author (or a moderator) can see this.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await reply_ephemeral(interaction, await self.service.explain(message.id))
+
+    @app_commands.command(
+        name="blog-consent",
+        description="Whether your replies in review threads may be published on the blog",
+    )
+    @app_commands.guild_only()
+    @app_commands.describe(choice="Leave it out to see your current choice")
+    @app_commands.choices(choice=CONSENT_CHOICES)
+    async def blog_consent(
+        self, interaction: discord.Interaction, choice: app_commands.Choice[str] | None = None
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        if choice is None:
+            current = await self.service.consent(guild_id, interaction.user.id)
+            said = CONSENT_SAID[current] if current else "You have not chosen yet: I ask first."
+            await reply_ephemeral(interaction, said)
+            return
+        chosen = Consent(choice.value)
+        changes = await self.service.set_consent(guild_id, interaction.user.id, chosen)
+        moved = f" ({len(changes)} waiting message(s) updated.)" if changes else ""
+        await reply_ephemeral(interaction, CONSENT_SAID[chosen] + moved)
+
+
+async def setup(bot: ReviewBridge) -> None:
+    await bot.add_cog(Comments(bot))

@@ -1,0 +1,174 @@
+"""kill -9 during a comment backfill: `reviewbridge run` is killed at seeded random moments and
+restarted; the thread must end with every comment exactly once, showing its latest text.
+
+The emulator and the fake blog live in this process; only the bot is a separate process, so a
+SIGKILL cuts it wherever it is (mid-send, mid-transaction). FAULT_RUNS=20 runs more seeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.discord_ui.invite import REQUIRED_PERMISSIONS
+from discord_emulator import Channel, DiscordEmulator, Message
+from tests.component.fake_wordpress import FakeComment, FakeWordPress
+from tests.e2e.conftest import TOKEN
+
+RUNS = int(os.environ.get("FAULT_RUNS", "3"))
+COMMENTS = 240
+KILLS = 2
+TIME_SCALE = 0.1  # the backfill's 24 packed messages take about a second
+COMMENT_ID = re.compile(r"#comment-(\d+)")
+T0 = datetime(2024, 1, 6, 9, tzinfo=UTC)
+
+
+class BotProcess:
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self._env = env
+        self._cwd = cwd
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with (self._cwd / "bot.log").open("ab") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=self._env, cwd=self._cwd,
+                stdout=log, stderr=log,
+            )  # fmt: skip
+
+    async def kill(self) -> None:
+        assert self._process is not None
+        self._process.kill()  # SIGKILL: no cleanup of any kind
+        await self._process.wait()
+
+    async def stop(self) -> int:
+        assert self._process is not None
+        if self._process.returncode is None:
+            self._process.terminate()
+        return await asyncio.wait_for(self._process.wait(), timeout=30)
+
+
+@pytest.fixture
+async def blog() -> AsyncIterator[FakeWordPress]:
+    fake = FakeWordPress()
+    async with fake.serve():
+        yield fake
+
+
+def shown(messages: list[Message]) -> dict[int, list[str]]:
+    """Comment id -> the texts of every message (or packed embed) showing it."""
+    texts: dict[int, list[str]] = {}
+    for message in messages:
+        parts = [message.content] if message.content else []
+        parts += [f"{e['description']} {e['author'].get('url', '')}" for e in message.embeds]
+        for text in parts:
+            for found in set(COMMENT_ID.findall(text)):
+                texts.setdefault(int(found), []).append(text)
+    return texts
+
+
+def converged(emu: DiscordEmulator, thread: Channel, latest: dict[int, str]) -> bool:
+    messages = emu.messages_in(thread)
+    texts = shown([m for m in messages if m.webhook_id is not None])
+    done = [m for m in messages if m.webhook_id is None and m.content.startswith("✅")]
+    return (
+        set(texts) == set(latest)
+        and all(len(found) == 1 and latest[i] in found[0] for i, found in texts.items())
+        and len(done) == 1
+    )
+
+
+def difference(emu: DiscordEmulator, thread: Channel, latest: dict[int, str], home: Path) -> str:
+    messages = emu.messages_in(thread)
+    texts = shown([m for m in messages if m.webhook_id is not None])
+    missing = sorted(set(latest) - set(texts))
+    doubled = sorted(i for i, found in texts.items() if len(found) > 1)
+    stale = sorted(i for i, found in texts.items() if latest.get(i, "?") not in found[0])
+    progress = [m.content[:60] for m in messages if m.webhook_id is None]
+    log = (home / "bot.log").read_text(errors="replace")[-3000:]
+    return (
+        f"not converged: missing {missing[:20]} ({len(missing)}), doubled {doubled[:20]}, "
+        f"stale {stale[:20]}, progress {progress}\n{log}"
+    )
+
+
+@pytest.mark.parametrize("seed", range(RUNS))
+async def test_kill_9_during_a_backfill_then_restart_shows_every_comment_once(
+    seed: int, blog: FakeWordPress, tmp_path: Path
+):
+    rng = random.Random(seed)
+    post = blog.add_post("Her", "<p>A gentle film.</p><p>Rating: 9/10</p>")
+    comments: list[FakeComment] = []
+    for n in range(COMMENTS):
+        replying = comments and rng.random() < 0.25
+        comments.append(
+            blog.add_comment(
+                post,
+                f"<p>Comment {n} text</p>",
+                author_name=f"Reader {n % 17}",
+                parent=comments[-1] if replying else 0,
+                date=T0 + timedelta(minutes=n),
+            )
+        )
+    latest = {c.id: f"Comment {n} text" for n, c in enumerate(comments)}
+
+    async with DiscordEmulator(time_scale=TIME_SCALE) as emu:
+        app = emu.create_application("Reviewbridge", token=TOKEN)
+        guild = emu.create_guild("Film Club")
+        channel = emu.create_channel(guild, "reviews")
+        mods = emu.create_role(
+            guild, "Moderators", permissions=int(discord.Permissions(manage_threads=True).value)
+        )
+        moderator = emu.add_member(guild, emu.create_user("mod"), roles=[mods])
+        emu.install_app(app, guild, permissions=REQUIRED_PERMISSIONS.value)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BLOG_"))}
+        env.update(
+            DISCORD_TOKEN=TOKEN,
+            DISCORD_API_BASE=emu.api_base,
+            DISCORD_GATEWAY_URL=emu.gateway_url,
+            BLOG_URL=blog.url,
+            BLOG_ALLOW_PRIVATE_HOST="true",
+            BLOG_POLL_SECONDS="3600",
+            DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
+            MIRROR_TIME_SCALE=str(TIME_SCALE),
+        )
+        bot = BotProcess(env, tmp_path)
+        await bot.start()
+        try:
+            await emu.wait_until(lambda: bool(emu.commands(app)), timeout=30)
+            await emu.wait_for_gateway(app, timeout=30)
+            thread = await emu.start_thread(moderator, channel, "Her")
+            for _ in range(50):  # until the watcher's first cycle has stored the catalogue
+                link = await emu.run_command(moderator, thread, "mirror link", {"review": "Her"})
+                if "now mirrors" in (await link.wait_for_message(timeout=15)).content:
+                    break
+                await asyncio.sleep(0.2)
+
+            for kill in range(KILLS):
+                await asyncio.sleep(rng.uniform(0.0, 1.0) if kill == 0 else rng.uniform(1.5, 3.0))
+                await bot.kill()
+                for edited in rng.sample(comments, 5):  # the blog moves on while the bot is down
+                    text = f"Comment {edited.id} edited after kill {kill}"
+                    blog.edit_comment(edited, f"<p>{text}</p>")
+                    latest[edited.id] = text
+                await bot.start()
+
+            try:
+                await emu.wait_until(lambda: converged(emu, thread, latest), timeout=20)
+            except TimeoutError:
+                pytest.fail(difference(emu, thread, latest, tmp_path))
+            await asyncio.sleep(0.5)  # nothing late arrives twice
+            assert converged(emu, thread, latest)
+        finally:
+            await bot.stop()
+    log = (tmp_path / "bot.log").read_text(errors="replace")
+    assert "Traceback" not in log, log[-4000:]
