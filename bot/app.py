@@ -53,6 +53,7 @@ EXTENSIONS = (
     "cogs.comments",
 )
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+HEARTBEAT_SECONDS = 30
 # A long backfill's progress message is edited at most this often (bot messages: 5 per 5 s).
 MIRROR_PROGRESS_SECONDS = 60.0
 
@@ -90,6 +91,8 @@ class ReviewBridge(commands.Bot):
     ) -> None:
         """`options` go to discord.py's client as they are (tests pass `guild_ready_timeout`)."""
         point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
+        # The bot has no voice: no warning at every start that voice libraries are missing.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -113,6 +116,7 @@ class ReviewBridge(commands.Bot):
         self._owns_resources = False
         self.reads_messages = False  # the Message Content intent, decided in setup_hook
         self.reply_port = DiscordReplyPort(self)
+        self._heartbeat: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         self.database = await open_database(self.settings.database_path)
@@ -135,6 +139,16 @@ class ReviewBridge(commands.Bot):
         await self.sync_commands_if_changed()
         await self._serve_push()
         self._mirror_start = asyncio.create_task(self._start_mirror(), name="mirror-start")
+        self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
+
+    async def _beat(self) -> None:
+        """Record that this process is alive, for `reviewbridge check --live` (health checks)."""
+        while True:
+            try:
+                await self.meta.record_heartbeat(time.time())
+            except Exception:  # a busy or full disk must not end the heartbeat for good
+                log.exception("could not record the heartbeat")
+            await asyncio.sleep(HEARTBEAT_SECONDS)
 
     def _build_mirror(self) -> MirrorEngine:
         # MIRROR_TIME_SCALE < 1 shrinks pacing windows and the progress interval for a
@@ -237,6 +251,8 @@ class ReviewBridge(commands.Bot):
         )
 
     async def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         await self._stop_mirror()
         await self.reply_port.close()
         await super().close()

@@ -138,7 +138,34 @@ async def _check_feed(feed_url: str, session: aiohttp.ClientSession) -> CheckRes
     return CheckResult("feed", True, f"{feed_url} parses ({len(reviews)} entries)")
 
 
+LIVE_AFTER_SECONDS = 120  # four missed heartbeats
+
+
+async def check_running_bot(settings: Settings, _: aiohttp.ClientSession) -> list[CheckResult]:
+    """Whether a `reviewbridge run` on this database wrote its heartbeat lately."""
+    import time
+
+    from bot.storage import MetaRepository
+
+    try:
+        database = await open_database(settings.database_path)
+    except DatabaseError as error:
+        return [CheckResult("running bot", False, str(error))]
+    try:
+        beat = await MetaRepository(database).last_heartbeat()
+    finally:
+        await database.close()
+    if beat is None:
+        return [CheckResult("running bot", False, "no heartbeat yet; is `reviewbridge run` up?")]
+    age = time.time() - beat
+    if age > LIVE_AFTER_SECONDS:
+        detail = f"last heartbeat {age:.0f} s ago; the bot is stuck or stopped, restart it"
+        return [CheckResult("running bot", False, detail)]
+    return [CheckResult("running bot", True, f"heartbeat {age:.0f} s ago")]
+
+
 CHECKS: tuple[Check, ...] = (check_database, check_discord_token, check_blog)
+LIVE_CHECKS: tuple[Check, ...] = (check_running_bot,)
 
 
 async def run_checks(settings: Settings, checks: tuple[Check, ...] = CHECKS) -> int:

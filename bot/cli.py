@@ -32,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reviewbridge {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="start the bot (the default)")
-    commands.add_parser("check", help="check the configuration, database, Discord token and blog")
+    check = commands.add_parser(
+        "check", help="check the configuration, database, Discord token and blog"
+    )
+    check.add_argument(
+        "--live", action="store_true", help="only check that the running bot is alive (health)"
+    )
 
     blog = commands.add_parser("blog", help="look at the blog as the bot sees it")
     blog_commands = blog.add_subparsers(dest="blog_command", metavar="WHAT", required=True)
@@ -84,9 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
     if args.command == "check":
-        from bot.checks import run_checks
+        from bot.checks import CHECKS, LIVE_CHECKS, run_checks
 
-        return asyncio.run(run_checks(settings))
+        return asyncio.run(run_checks(settings, LIVE_CHECKS if args.live else CHECKS))
     if args.command in ("blog", "inspect"):
         return run_blog_command(settings, args)
     if args.command == "backup":

@@ -57,6 +57,9 @@ class GuildSettingsRepository:
         return await self.get(guild_id)
 
 
+HEARTBEAT_KEY = "heartbeat"
+
+
 class MetaRepository:
     """Small facts the bot keeps about itself, such as the hash of its last synced commands."""
 
@@ -66,6 +69,14 @@ class MetaRepository:
     async def get(self, key: str) -> str | None:
         row = await self._db.fetch_one("SELECT value FROM bot_meta WHERE key = ?", (key,))
         return row["value"] if row else None
+
+    async def record_heartbeat(self, at: float) -> None:
+        """The running bot says it is alive (epoch seconds), for health checks."""
+        await self.set(HEARTBEAT_KEY, repr(at))
+
+    async def last_heartbeat(self) -> float | None:
+        value = await self.get(HEARTBEAT_KEY)
+        return float(value) if value is not None else None
 
     async def set(self, key: str, value: str) -> None:
         await self._db.execute(

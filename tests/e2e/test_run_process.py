@@ -85,3 +85,30 @@ async def test_check_reports_a_rejected_token(world, tmp_path):
     assert code == 1
     assert "FAIL discord token: Discord rejected the token" in output
     assert wrong not in output
+
+
+async def test_check_live_follows_the_running_bot(world, tmp_path):
+    async def check_live() -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "check", "--live",
+            env=operator_env(world), cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+        return process.returncode, output.decode()
+
+    code, output = await check_live()
+    assert code == 1 and "FAIL running bot: no heartbeat yet" in output
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=operator_env(world), cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await world.emu.wait_for_gateway(world.app)
+        await asyncio.sleep(0.5)
+        code, output = await check_live()
+        assert code == 0, output
+        assert "ok   running bot: heartbeat" in output
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.wait(), timeout=30)
