@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import discord
@@ -15,6 +16,7 @@ from bot.config import Settings
 from bot.discord_ui.replies import reply_ephemeral
 from bot.domain.text import escape_markdown, excerpt, neutralize_mentions
 from bot.health import ComponentHealth
+from bot.sync.engine import ThreadStatus
 
 
 def describe_blog(settings: Settings) -> str:
@@ -37,6 +39,28 @@ def describe_watcher(health: ComponentHealth | None, blog_configured: bool) -> s
         return f"ok, last check <t:{int(health.last_success.timestamp())}:R>"
     error = neutralize_mentions(escape_markdown(excerpt(health.last_error or "", 300)))
     return f"⚠️ failing ({health.consecutive_failures}× in a row): {error}"
+
+
+def describe_comment_sync(statuses: Sequence[ThreadStatus]) -> str:
+    """Threads mirrored here, work waiting in the outbox, the last sync and the last error."""
+    if not statuses:
+        return "no thread linked yet"
+    queued = sum(s.queued for s in statuses)
+    failed = sum(s.failed for s in statuses)
+    paused = sum(s.paused for s in statuses)
+    parts = [f"{len(statuses)} threads", f"outbox {queued} queued"]
+    if failed:
+        parts.append(f"{failed} failed (see /mirror status)")
+    if paused:
+        parts.append(f"{paused} paused")
+    synced = [s.last_sync_at for s in statuses if s.last_sync_at]
+    if synced:
+        parts.append(f"last sync <t:{int(datetime.fromisoformat(max(synced)).timestamp())}:R>")
+    errors = [s for s in statuses if s.last_error]
+    if errors:
+        last = neutralize_mentions(escape_markdown(excerpt(errors[-1].last_error or "", 200)))
+        parts.append(f"last error: {last}")
+    return ", ".join(parts)
 
 
 def format_uptime(seconds: float) -> str:
@@ -66,6 +90,11 @@ class About(commands.Cog):
             self.bot.health.components.get("watcher"), self.bot.blog.configured
         )
         embed.add_field(name="Blog watcher", value=watcher, inline=False)
+        if interaction.guild_id is not None:
+            statuses = await self.bot.mirror.statuses(interaction.guild_id)
+            embed.add_field(
+                name="Comment sync", value=describe_comment_sync(statuses), inline=False
+            )
         embed.add_field(
             name="This server", value=await self._guild_summary(interaction), inline=False
         )

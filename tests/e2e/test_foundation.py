@@ -22,6 +22,7 @@ async def test_member_runs_about_and_gets_a_private_answer(harness: BotHarness):
     assert fields["Version"] == harness.bot.version
     assert fields["Blog"].startswith("not configured")
     assert fields["This server"] == "nothing set up yet"
+    assert fields["Comment sync"] == "no thread linked yet"
     assert world.emu.messages_in(world.channel) == []  # nothing public
 
 
