@@ -1,6 +1,6 @@
 """Members' replies in mirrored threads go to the blog: the message listener (with the Message
-Content intent), the "Publish to blog" menu and /comment (without it), /blog-consent, the
-"Blog status" menu, and catching up on threads after a restart."""
+Content intent), the "Publish to blog" menu and /comment (without it), /mirror consent (also
+/blog-consent), the "Blog status" menu, and catching up on threads after a restart."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from bot.discord_ui.reply_text import echo_text
 from bot.domain.replies import Consent, Source, Status, explain
 from bot.errors import UserFacingError
 from bot.storage.replies import StoredReply
-from bot.sync.replies import CatchUp, Incoming
+from bot.sync.replies import CatchUp, Incoming, ReplyService
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class Comments(commands.Cog):
             raise UserFacingError("Use /comment inside a review's discussion thread.")
         if await self.service.consent(guild.id, interaction.user.id) is Consent.NEVER:
             raise UserFacingError(
-                "You chose to keep your messages in Discord. Change that with `/blog-consent`."
+                "You chose to keep your messages in Discord. Change that with `/mirror consent`."
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         echo = await channel.send(echo_text(interaction.user.display_name, text))
@@ -234,16 +234,25 @@ class Comments(commands.Cog):
     async def blog_consent(
         self, interaction: discord.Interaction, choice: app_commands.Choice[str] | None = None
     ) -> None:
-        guild_id = _guild_id(interaction)
-        if choice is None:
-            current = await self.service.consent(guild_id, interaction.user.id)
-            said = CONSENT_SAID[current] if current else "You have not chosen yet: I ask first."
-            await reply_ephemeral(interaction, said)
-            return
-        chosen = Consent(choice.value)
-        changes = await self.service.set_consent(guild_id, interaction.user.id, chosen)
-        moved = f" ({len(changes)} waiting message(s) updated.)" if changes else ""
-        await reply_ephemeral(interaction, CONSENT_SAID[chosen] + moved)
+        await answer_consent(self.service, interaction, choice)
+
+
+async def answer_consent(
+    service: ReplyService,
+    interaction: discord.Interaction,
+    choice: app_commands.Choice[str] | None,
+) -> None:
+    """Show or change a member's consent; behind both /mirror consent and /blog-consent."""
+    guild_id = _guild_id(interaction)
+    if choice is None:
+        current = await service.consent(guild_id, interaction.user.id)
+        said = CONSENT_SAID[current] if current else "You have not chosen yet: I ask first."
+        await reply_ephemeral(interaction, said)
+        return
+    chosen = Consent(choice.value)
+    changes = await service.set_consent(guild_id, interaction.user.id, chosen)
+    moved = f" ({len(changes)} waiting message(s) updated.)" if changes else ""
+    await reply_ephemeral(interaction, CONSENT_SAID[chosen] + moved)
 
 
 async def setup(bot: ReviewBridge) -> None:

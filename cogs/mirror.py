@@ -15,6 +15,7 @@ from bot.discord_ui.review_cards import one_line, safe_inline
 from bot.errors import UserFacingError
 from bot.storage.reviews import StoredReview
 from bot.sync.engine import SyncReport
+from cogs.comments import CONSENT_CHOICES, answer_consent
 
 MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
@@ -49,8 +50,9 @@ def _changes(report: SyncReport) -> str:
     return ", ".join(parts) or "nothing to change"
 
 
+# No group-wide default permission: `/mirror consent` is for every member. Each moderator
+# subcommand checks Manage Threads itself.
 @app_commands.guild_only()
-@app_commands.default_permissions(manage_threads=True)
 class Mirror(
     commands.GroupCog, group_name="mirror", group_description="Blog comments in Discord threads"
 ):
@@ -225,6 +227,17 @@ class Mirror(
             for r in reversed(replies)
             if typed in reply_choice_name(r).casefold() or typed in str(r.message_id)
         ][:MAX_CHOICES]
+
+    @app_commands.command(
+        name="consent",
+        description="Whether your replies in review threads may be published on the blog",
+    )
+    @app_commands.describe(choice="Leave it out to see your current choice")
+    @app_commands.choices(choice=CONSENT_CHOICES)
+    async def consent(
+        self, interaction: discord.Interaction, choice: app_commands.Choice[str] | None = None
+    ) -> None:
+        await answer_consent(self.bot.discord_replies, interaction, choice)
 
     @app_commands.command(name="retry", description="Send a failed member reply to the blog again")
     @app_commands.describe(item="A failed reply (start typing its author or text)")

@@ -37,7 +37,7 @@ EACH_TIME = (
 ANSWERED = {
     "always": "Thanks! Your replies in mirrored threads will be published on the blog.",
     "ask": "Got it: I will ask you about each message.",
-    "never": "Got it: your messages stay in Discord. Change it any time with `/blog-consent`.",
+    "never": "Got it: your messages stay in Discord. Change it any time with `/mirror consent`.",
     "yes": "Thanks! It is on its way to the blog.",
     "no": "It stays in Discord.",
 }
@@ -51,7 +51,7 @@ def question(reply: StoredReply, *, first_time: bool, mention: bool) -> str:
         return (
             f"{who}this thread is shared with the blog's comments. May I publish your replies "
             f"here on the public blog, as **{name}**? Nothing leaves Discord until you choose; "
-            "change it any time with `/blog-consent`."
+            "change it any time with `/mirror consent`."
         )
     return f"{who}publish this message on the blog as **{name}**?"
 

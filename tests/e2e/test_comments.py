@@ -106,7 +106,7 @@ async def eventually(predicate: Callable[[], bool], timeout: float) -> None:
 
 async def agree(world: World) -> None:
     chose = await world.emu.run_command(
-        world.alice, world.channel, "blog-consent", {"choice": "always"}
+        world.alice, world.channel, "mirror consent", {"choice": "always"}
     )
     await chose.wait_for_message()
 
