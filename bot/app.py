@@ -270,7 +270,8 @@ class ReviewBridge(commands.Bot):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await self.mirror.stop()
+            # Discord and the database are still open: let due outbox rows finish (bounded).
+            await self.mirror.stop(drain_seconds=self.settings.shutdown_drain_seconds)
 
 
 def command_tree_digest(tree: discord.app_commands.CommandTree) -> str:

@@ -216,26 +216,8 @@ def _shutdown(bot: ReviewBridge, signum: int) -> None:
     task.add_done_callback(_closing.discard)
 
 
-class RedactSecrets(logging.Filter):
-    """Defence in depth: no log record may carry a configured secret, whoever logs it."""
-
-    def __init__(self, secrets: Sequence[Secret]) -> None:
-        super().__init__()
-        self._secrets = [s.reveal() for s in secrets if s.reveal()]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self._secrets):
-            for secret in self._secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, None
-        return True
-
-
 def setup_logging(settings: Settings) -> None:
-    import discord
+    """LOG_FORMAT's format (human or JSON lines) on the root logger, secrets redacted."""
+    from bot import logs
 
-    discord.utils.setup_logging(level=settings.log_level_number)
-    secrets = [s for s in (settings.discord_token, settings.wordpress_app_password) if s]
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactSecrets(secrets))
+    logs.setup_logging(settings)

@@ -22,6 +22,9 @@ DEFAULT_PUSH_HOST = "127.0.0.1"
 DEFAULT_PUSH_PORT = 8080
 MIN_PUSH_SECRET = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+DEFAULT_SHUTDOWN_DRAIN_SECONDS = 5.0  # below Docker's 10 s between SIGTERM and SIGKILL
+MAX_SHUTDOWN_DRAIN_SECONDS = 300.0
 
 
 class ConfigError(Exception):
@@ -64,6 +67,8 @@ class Settings:
     database_path: Path = DEFAULT_DATABASE_PATH
     dev_guild_id: int | None = None
     log_level: str = "INFO"
+    log_format: str = "text"  # "json": one JSON object per line
+    shutdown_drain_seconds: float = DEFAULT_SHUTDOWN_DRAIN_SECONDS
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
     blog_url: str | None = None
@@ -132,6 +137,8 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         database_path=_database_path(get("DATABASE_PATH")),
         dev_guild_id=_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
         log_level=_log_level(get("LOG_LEVEL")),
+        log_format=_log_format(get("LOG_FORMAT")),
+        shutdown_drain_seconds=_drain_seconds(get("SHUTDOWN_DRAIN_SECONDS")),
         discord_api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
         discord_gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
         blog_url=_url("BLOG_URL", get("BLOG_URL"), ("http", "https")),
@@ -283,6 +290,32 @@ def _blog_name(value: str | None) -> str | None:
             "Use at most 40: it follows every commenter's name in Discord.",
         )
     return value
+
+
+def _log_format(value: str | None) -> str:
+    if value is None:
+        return "text"
+    if value.lower() not in LOG_FORMATS:
+        raise ConfigError(
+            "LOG_FORMAT", f"'{value}' is not a log format", "Use text (the default) or json."
+        )
+    return value.lower()
+
+
+def _drain_seconds(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_SHUTDOWN_DRAIN_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0.0 <= seconds <= MAX_SHUTDOWN_DRAIN_SECONDS:  # also refuses nan
+        raise ConfigError(
+            "SHUTDOWN_DRAIN_SECONDS",
+            f"'{value}' is not a number of seconds from 0 to {MAX_SHUTDOWN_DRAIN_SECONDS:.0f}",
+            "Use e.g. 5 (keep it below the time your supervisor waits after SIGTERM).",
+        )
+    return seconds
 
 
 def _time_scale(value: str | None) -> float:

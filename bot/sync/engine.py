@@ -138,13 +138,27 @@ class MirrorEngine:
         await self.outbox.recover()
         self._worker = asyncio.create_task(self.outbox.run(), name="reviewbridge-outbox")
 
-    async def stop(self) -> None:
-        background = [self._worker, self._full_sync]
-        tasks = [*self._hint_tasks.values(), *(t for t in background if t is not None)]
-        for task in tasks:
+    async def stop(self, *, drain_seconds: float = 0.0) -> None:
+        """Stop syncing and the outbox worker. With `drain_seconds`, the worker first finishes
+        the rows due now for at most that long; the rest stay queued for the next start."""
+        syncs = [*self._hint_tasks.values(), *([self._full_sync] if self._full_sync else [])]
+        for task in syncs:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._worker = self._full_sync = None
+        await asyncio.gather(*syncs, return_exceptions=True)
+        worker, self._worker, self._full_sync = self._worker, None, None
+        if worker is None:
+            return
+        if drain_seconds > 0 and not worker.done():
+            self.outbox.finish_due()
+            await asyncio.wait([worker], timeout=drain_seconds)
+            if not worker.done():
+                log.warning(
+                    "outbox: still busy after %.1f s of shutdown; "
+                    "its unfinished rows run at the next start",
+                    drain_seconds,
+                )
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
 
     async def settle(self) -> None:
         """Finish hinted syncs and every outbox row (tests and benchmarks; not with start())."""

@@ -78,6 +78,7 @@ class Outbox:
         self._running: dict[Lane, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._looping = False
+        self._finishing = False
 
     def register(self, direction: Direction, kind: str, handler: Handler) -> None:
         self._handlers[(direction, kind)] = handler
@@ -103,6 +104,12 @@ class Outbox:
         """Work until no row is pending, waiting out retry delays (tests, benchmarks)."""
         await self._loop(forever=False)
 
+    def finish_due(self) -> None:
+        """Shutting down: the running loop finishes the rows due now, then returns. Rows
+        waiting for a retry, and those a failure reschedules, stay queued for the next start."""
+        self._finishing = True
+        self._wake.set()
+
     async def _loop(self, *, forever: bool) -> None:
         if self._looping:
             raise RuntimeError("the outbox is already being worked on")
@@ -117,11 +124,11 @@ class Outbox:
                         raise
                     log.exception("outbox: cannot read pending rows; trying again soon")
                     due = self._clock.time() + ERROR_PAUSE_SECONDS
-                if not forever and not self._running and due is None:
+                if not self._running and (self._finishing or (not forever and due is None)):
                     return
                 await self._wait(due, survive_errors=forever)
         finally:
-            self._looping = False
+            self._looping = self._finishing = False
             await self._cancel_lanes()
 
     async def _start_lanes(self) -> float | None:
