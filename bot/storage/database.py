@@ -122,10 +122,7 @@ async def _configure(connection: aiosqlite.Connection) -> None:
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA foreign_keys = ON")
     except aiosqlite.DatabaseError as exc:
-        raise DatabaseError(
-            f"the file is not a usable SQLite database ({exc}). "
-            "Point DATABASE_PATH at a new file or restore a backup."
-        ) from exc
+        raise _unusable(exc) from exc
 
 
 async def _migrate(database: Database, migrations: list[Migration]) -> None:
@@ -141,11 +138,44 @@ async def _migrate(database: Database, migrations: list[Migration]) -> None:
         if migration.version <= current:
             continue
         log.info("applying database migration %s", migration.name)
-        async with database.transaction() as conn:
-            for statement in _statements(migration.sql):
-                await conn.execute(statement)
-            # PRAGMA takes no parameters; the version is an int we parsed from a file name.
-            await conn.execute(f"PRAGMA user_version = {migration.version}")
+        try:
+            async with database.transaction() as conn:
+                for statement in _statements(migration.sql):
+                    await conn.execute(statement)
+                # PRAGMA takes no parameters; the version is an int we parsed from a file name.
+                await conn.execute(f"PRAGMA user_version = {migration.version}")
+        except aiosqlite.OperationalError as exc:
+            if _primary_code(exc) in _CANNOT_WRITE:  # the disk, not the migration, is at fault
+                raise _unusable(exc) from exc
+            raise
+
+
+# SQLite's primary result codes (the low byte of extended ones) that mean "cannot write here".
+_READONLY, _IOERR, _FULL, _CANTOPEN = 8, 10, 13, 14
+_CANNOT_WRITE = (_READONLY, _IOERR, _FULL, _CANTOPEN)
+
+
+def _primary_code(exc: aiosqlite.DatabaseError) -> int:
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def _unusable(exc: aiosqlite.DatabaseError) -> DatabaseError:
+    """Say what to do: a read-only or full disk must not be mistaken for a broken file."""
+    code = _primary_code(exc)
+    if code in (_READONLY, _CANTOPEN):
+        return DatabaseError(
+            f"the database cannot be written ({exc}). "
+            "Make the file and its folder writable by the bot's user."
+        )
+    if code in (_FULL, _IOERR):
+        return DatabaseError(
+            f"the database cannot be written ({exc}). "
+            "Free disk space where DATABASE_PATH lives; the file itself is kept as it is."
+        )
+    return DatabaseError(
+        f"the file is not a usable SQLite database ({exc}). "
+        "Point DATABASE_PATH at a new file or restore a backup."
+    )
 
 
 def _statements(script: str) -> list[str]:

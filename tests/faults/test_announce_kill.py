@@ -1,0 +1,130 @@
+"""kill -9 while new reviews are announced: `reviewbridge run` is killed at seeded random moments
+while its watcher posts cards and opens their threads, then restarted; every new review must end
+with exactly one card and one thread in the review channel, and nothing of the back catalogue.
+
+The emulator and the fake blog live in this process; only the bot is a separate process.
+FAULT_RUNS=20 runs 20 seeds (see README.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.discord_ui.invite import REQUIRED_PERMISSIONS
+from discord_emulator import Channel, DiscordEmulator
+from tests.component.fake_wordpress import FakeWordPress
+from tests.e2e.conftest import TOKEN
+
+from .test_mirror_kill import BotProcess, blog
+
+__all__ = ["blog"]  # the fixture, shared with the mirror test
+
+RUNS = int(os.environ.get("FAULT_RUNS", "2"))
+REVIEWS = 10
+KILLS = 3
+TIME_SCALE = 0.1
+HER = "<p>A gentle film.</p><p>Rating: 9/10</p>"
+
+
+def baseline_done(database: Path, guild_id: int) -> bool:
+    if not database.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            row = db.execute(
+                "SELECT baseline_done_at FROM guild_watch WHERE guild_id = ?", (guild_id,)
+            ).fetchone()
+    except sqlite3.Error:  # not migrated yet, or busy
+        return False
+    return row is not None and row[0] is not None
+
+
+async def until(predicate: Callable[[], bool], timeout: float) -> None:
+    """Poll a condition on state outside the emulator (emu.wait_until only wakes on its own)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+def titles(emu: DiscordEmulator, channel: Channel) -> tuple[Counter[str], Counter[str]]:
+    cards = Counter(m.embeds[0]["title"] for m in emu.messages_in(channel) if m.embeds)
+    threads = Counter(t.name for t in emu.threads_in(channel))
+    return cards, threads
+
+
+@pytest.mark.parametrize("seed", range(RUNS))
+async def test_kill_9_while_announcing_then_restart_announces_each_review_once(
+    seed: int, blog: FakeWordPress, tmp_path: Path
+):
+    rng = random.Random(seed)
+    blog.add_post("The Back Catalogue", HER)
+    database = tmp_path / "bot.sqlite3"
+
+    async with DiscordEmulator(time_scale=TIME_SCALE) as emu:
+        app = emu.create_application("Reviewbridge", token=TOKEN)
+        guild = emu.create_guild("Film Club")
+        channel = emu.create_channel(guild, "reviews")
+        mods = emu.create_role(
+            guild, "Moderators", permissions=int(discord.Permissions(manage_guild=True).value)
+        )
+        moderator = emu.add_member(guild, emu.create_user("mod"), roles=[mods])
+        emu.install_app(app, guild, permissions=REQUIRED_PERMISSIONS.value)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BLOG_"))}
+        env.update(
+            DISCORD_TOKEN=TOKEN,
+            DISCORD_API_BASE=emu.api_base,
+            DISCORD_GATEWAY_URL=emu.gateway_url,
+            BLOG_URL=blog.url,
+            BLOG_ALLOW_PRIVATE_HOST="true",
+            BLOG_POLL_SECONDS="1",
+            DATABASE_PATH=str(database),
+            MIRROR_TIME_SCALE=str(TIME_SCALE),
+        )
+        bot = BotProcess(env, tmp_path)
+        await bot.start()
+        try:
+            await emu.wait_until(lambda: bool(emu.commands(app)), timeout=30)
+            await emu.wait_for_gateway(app, timeout=30)
+            setup = await emu.run_command(moderator, channel, "setup channel", {"channel": channel})
+            await setup.wait_for_message(timeout=15)
+            # The next watcher cycle takes the catalogue as the baseline: it is not announced.
+            await until(lambda: baseline_done(database, guild.id), timeout=30)
+
+            new = [f"New Review {n}" for n in range(REVIEWS)]
+            for title in new:
+                blog.add_post(title, HER)
+            # Each kill lands a random few ms after the bot's k-th card, k rising: mid-post,
+            # between the card and its thread, or mid-transaction.
+            for shown in sorted(rng.sample(range(1, REVIEWS), KILLS)):
+                await emu.wait_until(
+                    lambda n=shown: sum(titles(emu, channel)[0].values()) >= n, timeout=60
+                )
+                await asyncio.sleep(rng.uniform(0.0, 0.12))
+                await bot.kill()
+                await bot.start()
+
+            def converged() -> bool:
+                cards, threads = titles(emu, channel)
+                return cards == Counter(new) and threads == Counter(new)
+
+            await emu.wait_until(converged, timeout=60)
+            await asyncio.sleep(1.5)  # another watcher cycle: nothing arrives twice
+            assert converged()
+        except (TimeoutError, AssertionError) as error:  # say where it stuck, with the log
+            cards, threads = titles(emu, channel)
+            log = (tmp_path / "bot.log").read_text(errors="replace")[-4000:]
+            pytest.fail(f"{error!r}: cards {cards}, threads {threads}\n{log}")
+        finally:
+            await bot.stop()
+    log = (tmp_path / "bot.log").read_text(errors="replace")
+    assert "Traceback" not in log, log[-4000:]
