@@ -133,6 +133,8 @@ def make_middleware(emu: DiscordEmulator) -> Any:
             if emu.state.app_for_token(token) is None:
                 return _error(unauthorized(), {})
         status = emu.take_fault(key)
+        if status == 429:
+            return _injected_rate_limit(emu, key)
         if status is not None:
             return json_response({"message": f"{status}: Emulated server error", "code": 0}, status)
         decision = emu.ratelimiter.check(
@@ -175,3 +177,16 @@ def _major(request: web.Request) -> str:
     info = request.match_info
     parts = [info.get(k) for k in ("channel_id", "guild_id", "webhook_id", "webhook_token")]
     return "+".join(p for p in parts if p)
+
+
+def _injected_rate_limit(emu: DiscordEmulator, key: str) -> web.Response:
+    """A 429 storm as Discord sends one for a limit it never announced (scope "shared"):
+    with `retry_after` and `Via`, so clients wait and retry instead of seeing a ban."""
+    retry_after = round(1.0 * emu.time_scale, 3)
+    emu.ratelimiter.stats.rate_limited[key] += 1
+    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+    response = json_response(body, 429)
+    response.headers["Retry-After"] = f"{retry_after:.3f}"
+    response.headers["X-RateLimit-Scope"] = "shared"
+    response.headers["Via"] = _VIA
+    return response
