@@ -97,6 +97,8 @@ class DiscordReplyPort:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
         self._reacting: dict[int, asyncio.Task[None]] = {}  # message -> its latest change
+        self._pending: set[asyncio.Task[None]] = set()  # every change not done yet
+        self._closed = False
 
     def _message(self, channel_id: int, message_id: int) -> discord.PartialMessage:
         return self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
@@ -106,14 +108,16 @@ class DiscordReplyPort:
         rate limited per channel, and the blog's lane must not wait for them."""
         new = STATUS_EMOJI.get(reply.status)
         old = STATUS_EMOJI.get(previous) if previous is not None else None
-        if new == old or reply.status is Status.DELETED:
+        if new == old or reply.status is Status.DELETED or self._closed:
             return
         before = self._reacting.get(reply.message_id)
         task = asyncio.create_task(self._react(reply, old, new, before))
         self._reacting[reply.message_id] = task
+        self._pending.add(task)
         task.add_done_callback(lambda done: self._forget(reply.message_id, done))
 
     def _forget(self, message_id: int, task: asyncio.Task[None]) -> None:
+        self._pending.discard(task)
         if self._reacting.get(message_id) is task:
             del self._reacting[message_id]
 
@@ -136,8 +140,10 @@ class DiscordReplyPort:
             log.info("status reaction on message=%d failed: %s", reply.message_id, error)
 
     async def close(self) -> None:
-        """Drop the reactions still waiting (the bot is stopping; they are cosmetic)."""
-        tasks = list(self._reacting.values())
+        """Drop the reactions still waiting (the bot is stopping; they are cosmetic). Every
+        queued change is cancelled, not only each message's latest, which waits on the rest."""
+        self._closed = True
+        tasks = list(self._pending)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
