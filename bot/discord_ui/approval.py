@@ -7,14 +7,12 @@ threads (the /mirror moderators) can decide.
 
 from __future__ import annotations
 
-import logging
 import re
-import secrets
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from bot.discord_ui.replies import reply_ephemeral
+from bot.discord_ui.replies import answer_component, reply_ephemeral
 from bot.discord_ui.review_cards import safe_inline
 from bot.domain.replies import blog_author
 from bot.errors import UserFacingError
@@ -23,7 +21,6 @@ if TYPE_CHECKING:
     from bot.app import ReviewBridge
     from bot.storage.replies import StoredReply
 
-log = logging.getLogger(__name__)
 
 MAX_TEXT = 3500
 OUTCOMES = {
@@ -89,16 +86,9 @@ class ApprovalButton(
         return cls(match["decision"], int(match["message_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._decide(interaction)
-        except UserFacingError as error:
-            await reply_ephemeral(interaction, str(error))
-        except Exception:
-            reference = secrets.token_hex(4)
-            log.exception("approval failed ref=%s message=%s", reference, self.message_id)
-            await reply_ephemeral(
-                interaction, f"Something went wrong on my side. Reference: `{reference}`"
-            )
+        await answer_component(
+            interaction, self._decide(interaction), what=f"approval message={self.message_id}"
+        )
 
     async def _decide(self, interaction: discord.Interaction) -> None:
         member = interaction.user

@@ -7,23 +7,19 @@ but only the message's author may answer it (the service checks).
 
 from __future__ import annotations
 
-import logging
 import re
-import secrets
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from bot.discord_ui.replies import reply_ephemeral
+from bot.discord_ui.replies import answer_component, reply_ephemeral
 from bot.discord_ui.review_cards import safe_inline
 from bot.domain.replies import Source, Status, blog_author
-from bot.errors import UserFacingError
 
 if TYPE_CHECKING:
     from bot.app import ReviewBridge
     from bot.storage.replies import StoredReply
 
-log = logging.getLogger(__name__)
 
 FIRST_TIME = (
     ("always", "Publish my thread replies", discord.ButtonStyle.success),
@@ -94,17 +90,9 @@ class ConsentButton(
         return cls(match["answer"], int(match["message_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        # Dynamic items bypass the command tree's error handler: answer every outcome here.
-        try:
-            await self._answer(interaction)
-        except UserFacingError as error:
-            await reply_ephemeral(interaction, str(error))
-        except Exception:
-            reference = secrets.token_hex(4)
-            log.exception("consent answer failed ref=%s message=%s", reference, self.message_id)
-            await reply_ephemeral(
-                interaction, f"Something went wrong on my side. Reference: `{reference}`"
-            )
+        await answer_component(
+            interaction, self._answer(interaction), what=f"consent answer message={self.message_id}"
+        )
 
     async def _answer(self, interaction: discord.Interaction) -> None:
         service = cast("ReviewBridge", interaction.client).discord_replies

@@ -264,4 +264,3 @@ class DiscordMirrorPort:
             await message.edit(
                 content=spec.get("content"), allowed_mentions=discord.AllowedMentions.none()
             )
-

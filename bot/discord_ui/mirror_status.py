@@ -17,9 +17,7 @@ MAX_TITLE = 200
 
 def status_field(status: ThreadStatus) -> str:
     state = "⏸️ paused" if status.paused else "▶️ mirroring"
-    last_sync = (
-        f"<t:{int(epoch(status.last_sync_at))}:R>" if status.last_sync_at else "not yet"
-    )
+    last_sync = f"<t:{int(epoch(status.last_sync_at))}:R>" if status.last_sync_at else "not yet"
     lines = [
         f"<#{status.thread_id}> · {state}",
         f"Mirrored **{status.mirrored}** · pending **{status.pending}** · "

@@ -13,16 +13,14 @@ Link buttons are fine anywhere.
 
 from __future__ import annotations
 
-import logging
 import re
-import secrets
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, unquote
 
 import discord
 
 from bot.discord_ui.rating_embeds import rating_change_embed, score_label
-from bot.discord_ui.replies import reply_ephemeral
+from bot.discord_ui.replies import answer_component, reply_ephemeral
 from bot.errors import UserFacingError
 from bot.member_ratings import MemberRatings
 from bot.ratings import SCORE_STEPS, format_score, parse_score
@@ -30,7 +28,6 @@ from bot.ratings import SCORE_STEPS, format_score, parse_score
 if TYPE_CHECKING:
     from bot.app import ReviewBridge
 
-log = logging.getLogger(__name__)
 
 CUSTOM_ID_PREFIX = "rb:rate:"
 MAX_CUSTOM_ID = 100  # Discord's limit
@@ -88,23 +85,9 @@ class RatingSelect(
         return cls(unquote(match["review_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        # Dynamic items bypass the command tree's error handler: answer every outcome here.
-        try:
-            await self._rate(interaction)
-        except UserFacingError as error:
-            await reply_ephemeral(interaction, str(error))
-        except Exception:
-            reference = secrets.token_hex(4)
-            log.exception(
-                "rating select failed ref=%s guild=%s user=%s review=%s",
-                reference,
-                interaction.guild_id,
-                interaction.user.id,
-                self.review_id,
-            )
-            await reply_ephemeral(
-                interaction, f"Something went wrong on my side. Reference: `{reference}`"
-            )
+        await answer_component(
+            interaction, self._rate(interaction), what=f"rating select review={self.review_id}"
+        )
 
     async def _rate(self, interaction: discord.Interaction) -> None:
         if interaction.guild_id is None:
