@@ -88,9 +88,11 @@ async def emu() -> AsyncIterator[DiscordEmulator]:
         yield emulator
 
 
-@pytest.fixture
-def world(emu: DiscordEmulator) -> World:
-    app = emu.create_application("Reviewbridge", token=TOKEN)
+def make_world(emu: DiscordEmulator, *, content_intent: bool = False) -> World:
+    """A server with a review channel, a forum, a member and a moderator, and the bot in it;
+    `content_intent` enables the privileged Message Content intent for the application."""
+    intents = {"message_content"} if content_intent else set()
+    app = emu.create_application("Reviewbridge", token=TOKEN, privileged_intents=intents)
     guild = emu.create_guild("Film Club")
     channel = emu.create_channel(guild, "reviews")
     forum = emu.create_channel(guild, "review-forum", type="forum", available_tags=["Film"])
@@ -105,6 +107,11 @@ def world(emu: DiscordEmulator) -> World:
     moderator = emu.add_member(guild, emu.create_user("mod"), roles=[mods])
     emu.install_app(app, guild, permissions=REQUIRED_PERMISSIONS.value)
     return World(emu, app, guild, channel, forum, alice, moderator)
+
+
+@pytest.fixture
+def world(emu: DiscordEmulator) -> World:
+    return make_world(emu)
 
 
 @pytest.fixture

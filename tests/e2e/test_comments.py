@@ -7,38 +7,17 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import cast
 
-import discord
 import pytest
 
 from bot.app import ReviewBridge
-from bot.discord_ui.invite import REQUIRED_PERMISSIONS
 from bot.sandbox.seed import HerReview, add_bot_user, publish_her_review
 from cogs.reviews import Reviews
 from discord_emulator import Channel, DiscordEmulator, Message
 from tests.component.fake_wordpress import FakeComment, FakeWordPress
 
-from .conftest import TOKEN, BotHarness, World
+from .conftest import BotHarness, World, make_world
 
 APP_PASSWORD = "abcd EFGH ijkl MNOP qrst UVWX"
-
-
-def make_world(emu: DiscordEmulator, *, content_intent: bool) -> World:
-    intents = {"message_content"} if content_intent else set()
-    app = emu.create_application("Reviewbridge", token=TOKEN, privileged_intents=intents)
-    guild = emu.create_guild("Film Club")
-    channel = emu.create_channel(guild, "reviews")
-    forum = emu.create_channel(guild, "review-forum", type="forum", available_tags=["Film"])
-    alice = emu.add_member(guild, emu.create_user("alice", global_name="Alice"))
-    mods = emu.create_role(
-        guild,
-        "Moderators",
-        permissions=int(
-            discord.Permissions(manage_guild=True, manage_threads=True, manage_messages=True).value
-        ),
-    )
-    moderator = emu.add_member(guild, emu.create_user("mod"), roles=[mods])
-    emu.install_app(app, guild, permissions=REQUIRED_PERMISSIONS.value)
-    return World(emu, app, guild, channel, forum, alice, moderator)
 
 
 @pytest.fixture
