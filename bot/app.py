@@ -33,7 +33,7 @@ from bot.storage.reviews import (
     ReviewRepository,
 )
 from bot.sync.engine import MirrorEngine, MirrorSettings
-from bot.sync.pacing import PacingLimits
+from bot.sync.pacing import Pacer, PacingLimits
 from bot.sync.ports import SystemClock
 from bot.sync.push import PushSettings, PushVerifier, create_push_app
 from bot.sync.replies import ReplyService
@@ -67,6 +67,22 @@ def point_discord_py_at(api_base: str | None, gateway_url: str | None) -> None:
         discord.http.Route.BASE = api_base
     if gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def pace_bot_requests(http: discord.http.HTTPClient, pacer: Pacer) -> None:
+    """Make every REST request discord.py sends with the bot token wait for room under
+    Discord's global limit first. discord.py paces each route by its headers, but meets the
+    global limit only after a global 429; wrapping the one method all its requests go through
+    makes the pacer the limiter every feature shares. Interaction responses and webhook
+    executions go through discord.py's webhook adapter instead: they are not under the global
+    limit, and webhooks are paced by the mirror itself."""
+    send = http.request
+
+    async def paced(route: discord.http.Route, **kwargs: Any) -> Any:
+        await pacer.acquire_bot_request()
+        return await send(route, **kwargs)
+
+    http.request = paced  # type: ignore[method-assign]
 
 
 class ReviewBridge(commands.Bot):
@@ -106,6 +122,11 @@ class ReviewBridge(commands.Bot):
             **options,
         )
         self.settings = settings
+        # One limiter for all of the bot's Discord traffic. MIRROR_TIME_SCALE < 1 shrinks its
+        # windows for a time-scaled Discord emulator, as the emulator's limits shrink.
+        scale = settings.mirror_time_scale
+        self.pacer = Pacer(SystemClock(), PacingLimits().scaled(scale))
+        pace_bot_requests(self.http, self.pacer)
         self.version = __version__
         self.started_monotonic = time.monotonic()
         self._extensions_to_load = extensions
@@ -151,19 +172,16 @@ class ReviewBridge(commands.Bot):
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
     def _build_mirror(self) -> MirrorEngine:
-        # MIRROR_TIME_SCALE < 1 shrinks pacing windows and the progress interval for a
-        # time-scaled Discord emulator, as its rate limits shrink.
-        scale = self.settings.mirror_time_scale
         settings = MirrorSettings(
             blog_name=self.settings.blog_display_name,
-            progress_interval=MIRROR_PROGRESS_SECONDS * scale,
+            progress_interval=MIRROR_PROGRESS_SECONDS * self.settings.mirror_time_scale,
         )
         return MirrorEngine(
             self.database,
             HandleComments(self.blog),
             DiscordMirrorPort(self),
             settings,
-            pacing=PacingLimits().scaled(scale) if scale != 1.0 else None,
+            pacer=self.pacer,
         )
 
     def _decide_intents(self) -> None:

@@ -39,7 +39,7 @@ from bot.sync.delivery import (
     resync_row,
 )
 from bot.sync.outbox import Outbox, RetryPolicy
-from bot.sync.pacing import Pacer, PacingLimits
+from bot.sync.pacing import Pacer
 from bot.sync.planner import PACK_THRESHOLD, Mirrored, Plan, plan_thread
 from bot.sync.ports import Clock, DiscordPort, DiscordPortError, SystemClock
 from bot.sync.render import CommentSnapshot, new_marker
@@ -98,7 +98,7 @@ class MirrorEngine:
         settings: MirrorSettings,
         *,
         clock: Clock | None = None,
-        pacing: PacingLimits | None = None,
+        pacer: Pacer | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self._blog = blog
@@ -118,7 +118,7 @@ class MirrorEngine:
             self._mirror,
             WebhookRepository(database),
             port,
-            Pacer(self._clock, pacing),
+            pacer or Pacer(self._clock),
             self._clock,
             blog_name=settings.blog_name,
             progress_interval=settings.progress_interval,

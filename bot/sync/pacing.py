@@ -1,11 +1,18 @@
-"""Pace webhook requests per channel so Discord never has to answer 429.
+"""Pace the bot's Discord requests so Discord never has to answer 429: one limiter for all
+features (announcing, ratings, the mirror, reply status), built once by the app.
 
-Webhook executions share limits Discord does not announce in headers (about 5 per 2 s per
-webhook and 30 per 60 s per channel, all webhooks of a channel together), so discord.py cannot
-pace them for us. Each limit is a sliding window: at most `count` requests in ANY interval of
-`seconds` (+ a margin for latency jitter and clock skew). A token bucket of the same rate would
-allow nearly twice `count` in one window (a full bucket plus what refills), which Discord's
-fixed windows would refuse.
+Two kinds of limits are not met by discord.py's per-route buckets, which it learns from
+response headers:
+- the global limit, 50 requests per second across every route made with the bot token, which
+  discord.py only honours after a global 429 (every feature's bot requests share one key);
+- webhook executions' limits, not announced in headers (about 5 per 2 s per webhook and 30 per
+  60 s per channel, all webhooks of a channel together). Webhook executions carry no bot token,
+  so they do not count against the global limit.
+
+Each limit is a sliding window: at most `count` requests in ANY interval of `seconds` (+ a
+margin for latency jitter and clock skew). A token bucket of the same rate would allow nearly
+twice `count` in one window (a full bucket plus what refills), which Discord's fixed windows
+would refuse.
 
 One webhook per channel means "per webhook" and "per channel" share the channel's key.
 """
@@ -24,6 +31,11 @@ class Action(StrEnum):
     EXECUTE = "execute"  # send a webhook message
     EDIT = "edit"
     DELETE = "delete"
+    BOT_REQUEST = "bot request"  # any REST request made with the bot token
+
+
+# The key of the global limit: shared by every bot request, whatever its channel.
+ALL_BOT_REQUESTS = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +53,7 @@ class PacingLimits:
             Action.EXECUTE: (Window(5, 2.0), Window(30, 60.0)),
             Action.EDIT: (Window(5, 2.0),),
             Action.DELETE: (Window(5, 1.0),),
+            Action.BOT_REQUEST: (Window(50, 1.0),),
         }
     )
     margin: float = 0.25  # seconds added to every window
@@ -62,6 +75,10 @@ class Pacer:
         self._limits = limits or PacingLimits()
         self._sent: defaultdict[tuple[int, Action, int], deque[float]] = defaultdict(deque)
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def acquire_bot_request(self) -> None:
+        """Wait for room under Discord's global limit (every bot request shares it)."""
+        await self.acquire(ALL_BOT_REQUESTS, Action.BOT_REQUEST)
 
     async def acquire(self, channel_id: int, action: Action) -> None:
         windows = self._limits.windows.get(action, ())

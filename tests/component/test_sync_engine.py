@@ -16,7 +16,7 @@ from bot.storage import open_database
 from bot.storage.mirror import OutboxRepository
 from bot.sync.engine import MirrorEngine, MirrorSettings
 from bot.sync.outbox import RetryPolicy
-from bot.sync.pacing import PacingLimits
+from bot.sync.pacing import Pacer, PacingLimits
 from bot.sync.ports import DiscordUnavailable, ThreadUnavailable
 from tests.component.fake_discord_port import FakeClock, FakeDiscordPort, SimulatedCrash
 from tests.component.fake_wordpress import FakeComment, FakePost, FakeWordPress
@@ -411,7 +411,7 @@ async def test_scaled_pacing_for_a_time_scaled_emulator(wp, post, db, blog, port
         port,
         MirrorSettings(blog_name="Fake Reviews", pack_threshold=1000),
         clock=clock,
-        pacing=PacingLimits().scaled(0.01),
+        pacer=Pacer(clock, PacingLimits().scaled(0.01)),
     )
     started = clock.now
     await link(engine, post)
