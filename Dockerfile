@@ -6,7 +6,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    DATABASE_PATH=/data/reviewbridge.sqlite3
+    DATABASE_PATH=/data/reviewbridge.sqlite3 \
+    PUSH_HOST=0.0.0.0
 
 # DejaVu for chart titles in any script (Pillow's bundled font is the fallback).
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
@@ -24,7 +25,9 @@ RUN useradd --system --uid 10001 --home-dir /data reviewbridge \
 USER reviewbridge
 WORKDIR /data
 VOLUME ["/data"]
-# The push endpoint for the WordPress plugin (only listens when PUSH_SECRET is set).
+# The push endpoint for the WordPress plugin (only listens when PUSH_SECRET is set). It listens
+# on all of the container's interfaces: the container's own loopback is unreachable from outside,
+# and `docker run -p 127.0.0.1:8080:8080` decides who outside may reach it.
 EXPOSE 8080
 
 HEALTHCHECK --interval=60s --timeout=20s --start-period=60s --retries=3 \

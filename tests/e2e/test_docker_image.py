@@ -124,6 +124,8 @@ def test_the_image_runs_as_a_user_with_its_database_on_the_volume(image):
     assert image_env(parsed)["DATABASE_PATH"].startswith(volume(parsed) + "/")
     assert [a for n, a in parsed if n == "WORKDIR"][-1] == volume(parsed)
     assert int(one(parsed, "EXPOSE")) == DEFAULT_PUSH_PORT
+    # A published port reaches the container's interface, never its loopback.
+    assert image_env(parsed)["PUSH_HOST"] == "0.0.0.0"
     assert exec_form(one(parsed, "HEALTHCHECK").partition("CMD")[2].strip())[1:] == [
         "check",
         "--live",
