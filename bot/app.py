@@ -213,11 +213,13 @@ class ReviewBridge(commands.Bot):
         return ReplyService(self.database, self.mirror.outbox, port, self.blog.get, clock)
 
     async def _start_mirror(self) -> None:
-        """Work the mirror's outbox once the gateway delivered the guilds, then catch up on
-        what changed on the blog while the bot was away."""
+        """Work the mirror's outbox once the gateway delivered the guilds, catch up on what
+        changed on the blog while the bot was away, then follow what the blog's moderators
+        decide about replies held for them (approval mode "blog") until the bot closes."""
         await self.wait_until_ready()
         await self.mirror.start()
         self.mirror.sync_all_soon()
+        await self.discord_replies.watch_held(self.settings.blog_poll_seconds)
 
     async def _serve_push(self) -> None:
         """The endpoint the WordPress plugin pushes to; off without PUSH_SECRET."""

@@ -3,15 +3,16 @@
 Modelled (see shared/notes/platform-facts.md): REST discovery through the `Link` header and
 `?rest_route=`; `date` in a non-UTC site time zone beside `date_gmt`; `after=`/`modified_after=`
 read as site-local unless they carry an offset, compared strictly; `per_page` 1..100 with
-`X-WP-Total`, `X-WP-TotalPages` and `Link: rel=next`; comment status filtering; Application
-Password Basic auth where a wrong password silently means anonymous; the create checks and their
-error codes (login required, closed, duplicate, flood, author override, moderation, a
-moderator's `status: hold`); no check that a parent belongs to the same post; trash; a
-conditional-GET RSS feed.
+`X-WP-Total`, `X-WP-TotalPages` and `Link: rel=next`; comment status and `include` filtering;
+Application Password Basic auth where a wrong password silently means anonymous; the create
+checks and their error codes (login required, closed, duplicate, flood, author override,
+moderation, a moderator's `status: hold`); no check that a parent belongs to the same post;
+trash; a conditional-GET RSS feed.
 
-Test API: `add_user`, `add_post`, `add_comment`, `approve`, `hold`, `trash`, `edit_comment`,
-`edit_post`, `publish`; `fail_next`/`delay_next` for faults; `count()`/`reset_counts()` for the
-requests seen. Start it with `async with FakeWordPress().serve() as wp:`; `wp.url` is the site.
+Test API: `add_user`, `add_post`, `add_comment`, `approve`, `hold`, `trash`, `spam`, `delete`,
+`edit_comment`, `edit_post`, `publish`; `fail_next`/`delay_next` for faults;
+`count()`/`reset_counts()` for the requests seen. Start it with
+`async with FakeWordPress().serve() as wp:`; `wp.url` is the site.
 """
 
 from __future__ import annotations
@@ -36,12 +37,19 @@ FLOOD_SECONDS = 15
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
 )
-_STATUS_OUT = {"1": "approved", "0": "hold", "spam": "spam", "trash": "trash"}
+_STATUS_OUT = {
+    "1": "approved",
+    "0": "hold",
+    "spam": "spam",
+    "trash": "trash",
+    "post-trashed": "post-trashed",  # the comment's post is in the trash
+}
 _STATUS_IN = {
     "approve": {"1"},
     "hold": {"0"},
     "spam": {"spam"},
     "trash": {"trash"},
+    "post-trashed": {"post-trashed"},
     "all": {"1", "0"},
 }
 
@@ -257,6 +265,13 @@ class FakeWordPress:
 
     def trash(self, comment: FakeComment | int) -> None:
         self.comments[_id(comment)].status = "trash"
+
+    def spam(self, comment: FakeComment | int) -> None:
+        self.comments[_id(comment)].status = "spam"
+
+    def delete(self, comment: FakeComment | int) -> None:
+        """Delete for good (WordPress' "Delete Permanently"): the id answers 404 from now on."""
+        del self.comments[_id(comment)]
 
     def edit_comment(self, comment: FakeComment | int, content: str) -> None:
         self.comments[_id(comment)].content = content  # WordPress keeps no modified date
@@ -531,6 +546,9 @@ class FakeWordPress:
         if "post" in query:
             posts = {int(p) for p in query["post"].split(",")}
             comments = [c for c in comments if c.post in posts]
+        if "include" in query:
+            wanted = {int(i) for i in query["include"].split(",")}
+            comments = [c for c in comments if c.id in wanted]
         if "parent" in query:
             comments = [c for c in comments if c.parent == int(query["parent"])]
         if "search" in query:

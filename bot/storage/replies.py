@@ -317,6 +317,15 @@ class ReplyRepository:
         )
         return [_reply(r) for r in rows]
 
+    async def held_on_blog(self) -> list[StoredReply]:
+        """Replies whose comment waits in the blog's moderation queue, as far as we know: a
+        blog moderator may have approved, trashed or spammed it since."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM discord_replies WHERE status = 'held' "
+            "AND comment_id IS NOT NULL ORDER BY message_id"
+        )
+        return [_reply(r) for r in rows]
+
     async def unannounced(self) -> list[StoredReply]:
         """Replies waiting for an answer whose question or card was never posted (a stop
         came in between): they are asked again at start."""

@@ -5,6 +5,10 @@ one transaction that stores the reply's new state together with the outbox rows 
 it to the blog; the worker is woken at once (`Outbox.notify`). What the member sees (status
 reactions, the consent question, the moderators' card) follows through `ReplyPort`, best
 effort: the database is the truth, and questions never posted are asked again at start.
+
+Replies sent held (approval mode "blog") wait for a blog moderator, who tells nobody:
+`watch_held` looks their comments up on the blog periodically, a hundred per request, and
+follows the decision (published, or taken off the blog).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.blog.errors import BlogError
 from bot.domain.replies import (
@@ -46,6 +50,19 @@ from bot.sync.to_blog import BlogProvider, create_row, delete_row, edit_row
 log = logging.getLogger(__name__)
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
+# While the blog does not answer, held replies are looked up less and less often, up to this.
+HELD_LONGEST_PAUSE = 900.0
+# The error a reply keeps when a blog moderator took its held comment off the blog; "Blog
+# status" shows it (a Discord moderator's rejection has no error: the prefix tells them apart).
+BLOG_MODERATOR = "A blog moderator "
+# What a blog moderator did to a held comment, by its status on the blog (None: deleted for
+# good). "post-trashed" is not here: the review itself is in the trash, its comments come back
+# with it, and the reply stays held meanwhile.
+_TAKEN_OFF: dict[str | None, str] = {
+    "trash": "moved it to the trash",
+    "spam": "marked it as spam",
+    None: "deleted it",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +100,15 @@ class ReplyPort(Protocol):
 
     async def close_approval(self, reply: StoredReply, channel_id: int, outcome: str) -> None:
         """Turn the card into a record of the decision (buttons gone)."""
+        ...
+
+
+@runtime_checkable
+class ModerationLookup(Protocol):
+    """A blog that tells many comments' moderation status in one go (WordPress does)."""
+
+    async def comment_statuses(self, comment_ids: Sequence[str]) -> dict[str, str]:
+        """Each comment's status ("approved", "hold", "spam", "trash"); deleted ones left out."""
         ...
 
 
@@ -199,7 +225,9 @@ class ReplyService:
                 changes = await self._proceed([stored.message_id], message.guild_id)
                 return changes[0].reply if changes else stored
         if stored.status is Status.REJECTED:
-            raise UserFacingError("A moderator kept this message in Discord only.")
+            raise UserFacingError(
+                taken_off(stored) or "A moderator kept this message in Discord only."
+            )
         if stored.status is Status.DELETED:
             raise UserFacingError("This message was deleted.")
         return stored
@@ -397,29 +425,110 @@ class ReplyService:
     # --- the author's questions ----------------------------------------------------------
 
     async def explain(self, message_id: int) -> str:
-        """Where the reply is, for its author. A held one is looked up on the blog: a blog
-        moderator may have approved it since."""
+        """Where the reply is, for its author. A held one is looked up on the blog first: a
+        blog moderator may have decided since the last check."""
         reply = await self.replies.get(message_id)
         if reply is None:
             return "This message was never sent to the blog."
         if reply.status is Status.HELD and reply.comment_id is not None:
             reply = await self._refresh_held(reply)
+        why = taken_off(reply)
+        if why is not None:
+            return why
         approval = await self.replies.approval(reply.guild_id)
         return explain(reply.status, reply.error, approval_channel=approval.channel_id)
 
     async def _refresh_held(self, reply: StoredReply) -> StoredReply:
         try:
-            comment = await (await self._blog()).get_comment(reply.comment_id or "")
+            statuses = await self._moderation([reply.comment_id or ""])
         except BlogError as error:
             log.info("cannot look up held comment=%s: %s", reply.comment_id, error)
             return reply
-        if comment is None or comment.status != "approved":
-            return reply
+        await self._follow_moderator(reply, statuses.get(reply.comment_id or ""))
+        return await self._current(reply.message_id)
+
+    # --- held replies: what a blog moderator decided -------------------------------------
+
+    async def watch_held(self, every: float, *, longest: float = HELD_LONGEST_PAUSE) -> None:
+        """Forever (a background task): every `every` seconds, `check_held`. While the blog
+        does not answer nothing changes; the pause doubles up to `longest` and the outage is
+        logged once, not at every try."""
+        if every <= 0:
+            raise ValueError("the held-reply check needs a positive interval")
+        pause, down = every, False
+        while True:
+            await self._clock.sleep(pause)
+            try:
+                await self.check_held()
+            except BlogError as error:
+                if not down:
+                    log.warning("held replies not checked, trying again later: %s", error)
+                down, pause = True, min(pause * 2, max(longest, every))
+                continue
+            except Exception:  # a bug or a database hiccup must not end the watch for good
+                log.exception("checking held replies failed")
+                continue
+            if down:
+                log.info("the blog answers again: held replies checked")
+            down, pause = False, every
+
+    async def check_held(self) -> list[Change]:
+        """Look every held reply's comment up on the blog and follow a blog moderator's
+        decision: approved -> published; trashed, spammed or deleted -> kept in Discord, with
+        the reason. Nothing is sent to the blog. However many replies wait, this costs one
+        request per 100 (up to four when some left the queue), and none when none waits.
+        Raises BlogError when the blog does not answer; nothing changes then."""
+        held = await self.replies.held_on_blog()
+        if not held:
+            return []
+        statuses = await self._moderation([r.comment_id or "" for r in held])
+        changes = []
+        for reply in held:
+            change = await self._follow_moderator(reply, statuses.get(reply.comment_id or ""))
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    async def _moderation(self, comment_ids: list[str]) -> dict[str, str]:
+        blog = await self._blog()
+        if isinstance(blog, ModerationLookup):
+            return await blog.comment_statuses(comment_ids)
+        found: dict[str, str] = {}
+        for comment_id in comment_ids:  # a blog without the batch lookup: one at a time
+            comment = await blog.get_comment(comment_id)
+            if comment is not None:
+                found[comment_id] = comment.status
+        return found
+
+    async def _follow_moderator(self, reply: StoredReply, on_blog: str | None) -> Change | None:
+        """Apply the comment's status on the blog (`None`: deleted for good) to a reply seen
+        held: approved, it is published; trashed, spammed or deleted, it stays in Discord.
+        Checked again in the transaction: the member may have deleted it meanwhile, or another
+        look-up (the "Blog status" menu) got there first; either way nothing is done."""
+        if on_blog != "approved" and on_blog not in _TAKEN_OFF:
+            return None  # still held (or its review is in the trash): nothing to follow yet
         async with self.replies.batch(self._now()) as batch:
-            await batch.set_status(reply.message_id, Status.PUBLISHED, held=False)
+            current = await batch.get(reply.message_id)
+            if (
+                current is None
+                or current.status is not Status.HELD
+                or current.comment_id != reply.comment_id
+            ):
+                return None
+            if on_blog == "approved":
+                await batch.set_status(reply.message_id, Status.PUBLISHED, held=False)
+            else:
+                await _take_off(batch, current, on_blog)
         updated = await self._current(reply.message_id)
-        await self._port.show_status(updated, reply.status)
-        return updated
+        log.info(
+            "held reply message=%d comment=%s is %s on the blog: %s",
+            reply.message_id,
+            reply.comment_id,
+            on_blog or "deleted",
+            updated.status.value,
+        )
+        await self._port.show_status(updated, Status.HELD)
+        return Change(updated, Status.HELD)
 
     # --- start-up ------------------------------------------------------------------------
 
@@ -487,6 +596,29 @@ class ReplyService:
 
     def _now(self) -> float:
         return self._clock.time()
+
+
+async def _take_off(batch: ReplyBatch, reply: StoredReply, on_blog: str | None) -> None:
+    """A blog moderator removed the held comment: the reply stays in Discord only. Its comment
+    is forgotten, so deleting the message later sends nothing (the blog moderator's trash or
+    spam verdict stands) and the bot never posts it again by itself."""
+    if reply.comment_id is not None:
+        await batch.forget_mapping(reply.thread_id, reply.comment_id)
+    await batch.forget_comment(reply.message_id)
+    await batch.set_status(reply.message_id, Status.REJECTED, error=taken_off_reason(on_blog))
+
+
+def taken_off_reason(on_blog: str | None) -> str:
+    """Why a held reply left the blog, for its author (`on_blog` None: deleted for good)."""
+    return f"{BLOG_MODERATOR}{_TAKEN_OFF[on_blog]}; it stays in Discord only."
+
+
+def taken_off(reply: StoredReply) -> str | None:
+    """The reason, when a blog moderator (not a Discord one) kept this reply off the blog."""
+    error = reply.error or ""
+    if reply.status is Status.REJECTED and error.startswith(BLOG_MODERATOR):
+        return error
+    return None
 
 
 def snowflake_at(stored_time: str) -> int:

@@ -3,7 +3,10 @@ client against the fake WordPress over HTTP; Discord is in memory and time is a 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +18,8 @@ from bot.blog.models import BlogComment
 from bot.blog.transport import RetryPolicy as HttpRetry
 from bot.blog.wordpress import WordPressBlog
 from bot.domain.replies import Approval, Consent, Source, Status, parent_from_mapping
-from bot.storage import open_database
+from bot.errors import UserFacingError
+from bot.storage import Database, open_database
 from bot.storage.mirror import MirrorRepository
 from bot.storage.replies import ReplyRepository, StoredReply
 from bot.sync.engine import MirrorEngine, MirrorSettings
@@ -90,6 +94,8 @@ class World:
     port: FakeReplyPort
     service: ReplyService
     replies: ReplyRepository
+    db: Database
+    provider: Callable[[], Awaitable[Blog]]
 
     async def settle(self) -> None:
         await self.engine.settle()
@@ -113,7 +119,7 @@ def make_world(db, blog: Blog, wp, post, clock) -> World:
         engine.outbox
     )
     service = ReplyService(db, engine.outbox, port, provider, clock)
-    return World(wp, post, engine, discord, port, service, service.replies)
+    return World(wp, post, engine, discord, port, service, service.replies, db, provider)
 
 
 @pytest.fixture
@@ -403,3 +409,204 @@ async def test_a_refused_reply_fails_with_a_reason_and_a_moderator_retry_publish
     await world.settle()
     assert (await world.replies.get(reply.message_id)).status is Status.PUBLISHED
     assert len(world.comments()) == 1
+
+
+# --- held replies follow the blog's moderators -------------------------------------------------
+
+
+class TickClock(FakeClock):
+    """The held-reply watch's clock: each pause is noted, then waits for the test's `tick`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses: list[float] = []
+        self._ticks = asyncio.Semaphore(0)
+
+    async def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        await self._ticks.acquire()
+        self.now += seconds
+
+    async def tick(self) -> None:
+        """Let one check run, and wait until the watch pauses again."""
+        pauses = len(self.pauses)
+        self._ticks.release()
+        async with asyncio.timeout(5):
+            while len(self.pauses) == pauses:
+                await asyncio.sleep(0.005)
+
+
+@contextlib.asynccontextmanager
+async def watching(world: World, every: float = 60.0) -> AsyncIterator[TickClock]:
+    """`watch_held` as the bot runs it (a task), on its own service, paced by the test."""
+    ticks = TickClock()
+    service = ReplyService(world.db, world.engine.outbox, world.port, world.provider, ticks)
+    task = asyncio.create_task(service.watch_held(every, longest=4 * every))
+    try:
+        async with asyncio.timeout(5):
+            while not ticks.pauses:  # the watch waits before its first check
+                await asyncio.sleep(0.005)
+        yield ticks
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def held_replies(world: World, *texts: str) -> list[StoredReply]:
+    await consent(world, ALICE)
+    await world.service.set_approval(GUILD, Approval.BLOG, None)
+    replies = [await published(world, message(text)) for text in texts]
+    assert all(reply.status is Status.HELD for reply in replies)
+    return replies
+
+
+def comment_of(world: World, reply: StoredReply):
+    return world.wp.comments[int(reply.comment_id)]
+
+
+async def test_a_held_reply_turns_published_soon_after_a_blog_moderator_approves_it(world):
+    [reply] = await held_replies(world, "please moderate")
+    async with watching(world) as ticks:
+        await ticks.tick()
+        assert (await world.replies.get(reply.message_id)).status is Status.HELD
+
+        world.wp.approve(comment_of(world, reply))
+        posts = world.wp.count("POST")
+        await ticks.tick()  # nobody asked: the next check sees it
+
+    now = await world.replies.get(reply.message_id)
+    assert now.status is Status.PUBLISHED and not now.held
+    assert world.port.shown[reply.message_id] == ["queued", "held", "published"]
+    assert world.wp.count("POST") == posts and len(world.comments()) == 1  # nothing re-sent
+    assert ticks.pauses == [60.0, 60.0, 60.0]
+    assert "Published on the blog" in await world.service.explain(reply.message_id)
+
+
+async def test_a_held_reply_a_blog_moderator_trashes_spams_or_deletes_shows_it_was_removed(world):
+    trashed, spammed, deleted, waiting, in_trashed_review = await held_replies(
+        world, "one", "two", "three", "four", "five"
+    )
+    world.wp.trash(comment_of(world, trashed))
+    world.wp.spam(comment_of(world, spammed))
+    world.wp.delete(comment_of(world, deleted))
+    # Its review went to the trash (and may come back with its comments): no verdict on it.
+    comment_of(world, in_trashed_review).status = "post-trashed"
+
+    changes = await world.service.check_held()
+
+    assert {c.reply.message_id for c in changes} == {
+        trashed.message_id,
+        spammed.message_id,
+        deleted.message_id,
+    }
+    for reply, why in (
+        (trashed, "moved it to the trash"),
+        (spammed, "marked it as spam"),
+        (deleted, "deleted it"),
+    ):
+        now = await world.replies.get(reply.message_id)
+        assert now.status is Status.REJECTED and now.comment_id is None
+        assert world.port.shown[reply.message_id][-1] == "rejected"
+        explained = await world.service.explain(reply.message_id)
+        assert explained.startswith("A blog moderator") and why in explained
+        assert "stays in Discord" in explained
+        assert await world.engine._mirror.comment(THREAD, reply.comment_id) is None
+    for still in (waiting, in_trashed_review):
+        assert (await world.replies.get(still.message_id)).status is Status.HELD
+
+    # The blog moderator's verdict stands: deleting the message in Discord sends nothing,
+    # and publishing it again from the menu says why it cannot.
+    world.wp.reset_counts()
+    await world.service.deleted(trashed.message_id)
+    await world.settle()
+    assert world.wp.count() == 0 and comment_of(world, spammed).status == "spam"
+    with pytest.raises(UserFacingError, match="marked it as spam"):
+        await world.service.request(
+            message("two", source=Source.MENU, message_id=spammed.message_id)
+        )
+
+
+async def test_the_check_costs_one_request_however_many_replies_wait_and_none_when_none_do(world):
+    world.wp.reset_counts()
+    assert await world.service.check_held() == []
+    assert world.wp.count() == 0  # no held reply: the blog is not asked
+
+    replies = await held_replies(world, *(f"reply {n}" for n in range(25)))
+    world.wp.reset_counts()
+    assert await world.service.check_held() == []
+    assert world.wp.count() == 1
+
+    for reply in replies[:10]:
+        world.wp.approve(comment_of(world, reply))
+    world.wp.trash(comment_of(world, replies[10]))
+    world.wp.reset_counts()
+    changes = await world.service.check_held()
+    assert len(changes) == 11
+    assert world.wp.count() == 2 and world.wp.count("POST") == 0  # held, then the trash
+    assert [seen.query["status"] for seen in world.wp.requests] == ["all", "trash"]
+
+
+async def test_while_the_blog_is_down_held_replies_stay_held_and_are_checked_later(world, caplog):
+    [reply] = await held_replies(world, "wait for me")
+    world.wp.approve(comment_of(world, reply))
+    world.wp.fail_next(1000, status=503, method="GET", path="/wp/v2/comments")
+    async with watching(world, every=60.0) as ticks:
+        for _ in range(3):
+            await ticks.tick()
+        assert (await world.replies.get(reply.message_id)).status is Status.HELD
+        assert world.port.shown[reply.message_id] == ["queued", "held"]
+        assert ticks.pauses == [60.0, 120.0, 240.0, 240.0]  # backing off, up to `longest`
+        outage_logs = [r for r in caplog.records if "held replies not checked" in r.message]
+        assert len(outage_logs) == 1  # logged once, not at every try
+
+        world.wp.faults.clear()
+        await ticks.tick()
+
+    assert (await world.replies.get(reply.message_id)).status is Status.PUBLISHED
+    assert world.port.shown[reply.message_id] == ["queued", "held", "published"]
+    assert ticks.pauses[-1] == 60.0  # back to the usual pace
+    assert world.wp.count("POST") == 1  # sent once, never again
+
+
+async def test_a_decision_seen_after_a_restart_or_twice_is_applied_once(db, blog, wp, post, clock):
+    world = make_world(db, blog, wp, post, clock)
+    await world.engine.link(str(post.id), guild_id=GUILD, channel_id=CHANNEL, thread_id=THREAD)
+    [reply] = await held_replies(world, "approved while the bot was away")
+    world.wp.approve(comment_of(world, reply))
+
+    restarted = make_world(db, blog, wp, post, clock)
+    first, second = await asyncio.gather(
+        restarted.service.check_held(), restarted.service.explain(reply.message_id)
+    )
+    assert "Published on the blog" in second and len(first) <= 1
+    assert restarted.port.shown[reply.message_id] == ["published"]  # one reaction change
+    assert await restarted.service.check_held() == []
+    assert (await restarted.replies.get(reply.message_id)).status is Status.PUBLISHED
+
+
+async def test_blog_status_looks_a_held_reply_up_at_once_and_sees_a_trashed_one(world):
+    [reply] = await held_replies(world, "trash me")
+    assert "held in its moderation queue" in await world.service.explain(reply.message_id)
+    world.wp.trash(comment_of(world, reply))
+    assert "moved it to the trash" in await world.service.explain(reply.message_id)
+    assert world.port.shown[reply.message_id] == ["queued", "held", "rejected"]
+
+
+async def test_the_wordpress_lookup_takes_a_hundred_ids_a_request_and_the_rest_once_each(
+    wp, post, blog
+):
+    held = [wp.add_comment(post, f"held {n}", status="hold", date=T0) for n in range(150)]
+    wp.approve(held[0])
+    wp.trash(held[1])
+    wp.spam(held[2])
+    wp.delete(held[3])
+    wp.reset_counts()
+
+    statuses = await blog.comment_statuses([str(c.id) for c in held])
+
+    assert statuses[str(held[0].id)] == "approved" and statuses[str(held[4].id)] == "hold"
+    assert statuses[str(held[1].id)] == "trash" and statuses[str(held[2].id)] == "spam"
+    assert str(held[3].id) not in statuses and len(statuses) == 149
+    asked = [seen.query["status"] for seen in wp.requests if seen.route == "/wp/v2/comments"]
+    assert asked == ["all", "all", "trash", "spam", "post-trashed"]

@@ -38,14 +38,14 @@ def her(wp: FakeWordPress) -> HerReview:
     return publish_her_review(wp)
 
 
-async def start(harness: BotHarness, wp: FakeWordPress) -> ReviewBridge:
+async def start(harness: BotHarness, wp: FakeWordPress, poll_seconds: int = 3600) -> ReviewBridge:
     harness.env.update(
         {
             "BLOG_URL": wp.url,
             "WORDPRESS_USER": "reviewbridge",
             "WORDPRESS_APP_PASSWORD": APP_PASSWORD,
             "BLOG_ALLOW_PRIVATE_HOST": "true",
-            "BLOG_POLL_SECONDS": "3600",
+            "BLOG_POLL_SECONDS": str(poll_seconds),
         }
     )
     bot = await harness.start()
@@ -269,3 +269,31 @@ async def test_moderators_see_a_failed_reply_in_status_and_retry_it(
     assert "Retrying" in (await retry.wait_for_message()).content
     await eventually(lambda: len(from_discord(wp)) == 1, 5)
     await world.emu.wait_until(lambda: "✅" in said.reactions, 5)
+
+
+async def test_a_held_reply_follows_the_blog_moderator_without_anyone_asking(
+    harness: BotHarness, wp: FakeWordPress, her: HerReview
+):
+    await start(harness, wp, poll_seconds=1)
+    world = harness.world
+    await agree(world)
+    thread, _ = await her_thread(harness, her)
+    mode = await world.emu.run_command(
+        world.moderator, world.channel, "setup approval", {"mode": "blog"}
+    )
+    await mode.wait_for_message()
+    kept = await world.emu.post_message(world.alice, thread, "Approve me on the blog")
+    dropped = await world.emu.post_message(world.alice, thread, "Trash me on the blog")
+    await world.emu.wait_until(lambda: "🛡️" in kept.reactions and "🛡️" in dropped.reactions, 5)
+    by_text = {c.content.split("<!--")[0]: c for c in from_discord(wp)}
+    assert all(c.status == "0" for c in by_text.values())
+
+    # The bot looks held replies up every BLOG_POLL_SECONDS (1 here): nobody asks.
+    wp.approve(by_text["<p>Approve me on the blog"])
+    wp.trash(by_text["<p>Trash me on the blog"])
+    await world.emu.wait_until(lambda: list(kept.reactions) == ["✅"], 5)
+    await world.emu.wait_until(lambda: list(dropped.reactions) == ["🔒"], 5)
+
+    why = await world.emu.run_message_command(world.alice, dropped, "Blog status")
+    assert "moved it to the trash" in (await why.wait_for_message()).content
+    assert len(from_discord(wp)) == 2  # nothing was sent again

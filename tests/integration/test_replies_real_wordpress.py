@@ -5,6 +5,7 @@ and deletions follow; the approval modes hold or wait as described."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
@@ -120,20 +121,34 @@ async def test_blog_and_discord_approval_modes_on_the_real_blog(
     world = make_world(emu, content_intent=True)
     harness = BotHarness(world, tmp_path / "bot.sqlite3")
     try:
-        await start(harness, site)
+        bot = await start(harness, site)
         await agree(world)
         thread, _ = await her_thread(world, site)
         blog_mode = await emu.run_command(
             world.moderator, world.channel, "setup approval", {"mode": "blog"}
         )
         await blog_mode.wait_for_message()
-        await emu.post_message(world.alice, thread, "Held for the blog's moderators")
+        first = await emu.post_message(world.alice, thread, "Held for the blog's moderators")
 
         async def held() -> list[dict[str, Any]]:
             return by_discord(await wp_admin.comments(post=site.her_post_id, status="hold"))
 
         [waiting] = await eventually(held)
         assert "Held for the blog" in waiting["content"]["rendered"]
+        await emu.wait_until(lambda: "🛡️" in first.reactions, 5)
+
+        # A WordPress moderator approves it: the reaction follows without anyone asking. (The
+        # bot checks every BLOG_POLL_SECONDS; the test runs the check faster.)
+        watch = asyncio.create_task(bot.discord_replies.watch_held(0.2))
+        try:
+            await wp_admin.approve_comment(waiting["id"])
+            await emu.wait_until(lambda: list(first.reactions) == ["✅"], 10)
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        why = await emu.run_message_command(world.alice, first, "Blog status")
+        assert "Published on the blog" in (await why.wait_for_message()).content
 
         queue = emu.create_channel(world.guild, "mod-queue")
         discord_mode = await emu.run_command(
@@ -147,7 +162,8 @@ async def test_blog_and_discord_approval_modes_on_the_real_blog(
         await emu.click_button(world.moderator, card, f"rb:approval:approve:{said.id}")
 
         async def approved() -> list[dict[str, Any]]:
-            return by_discord(await wp_admin.comments(post=site.her_post_id))
+            live = by_discord(await wp_admin.comments(post=site.her_post_id))
+            return [c for c in live if "Approved in Discord" in c["content"]["rendered"]]
 
         [live] = await eventually(approved)
         assert "Approved in Discord" in live["content"]["rendered"]
