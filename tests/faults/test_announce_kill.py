@@ -3,7 +3,7 @@ while its watcher posts cards and opens their threads, then restarted; every new
 with exactly one card and one thread in the review channel, and nothing of the back catalogue.
 
 The emulator and the fake blog live in this process; only the bot is a separate process.
-FAULT_RUNS=20 runs 20 seeds (see README.md).
+10 seeds by default; FAULT_RUNS=N runs N (see README.md).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 import os
 import random
 import sqlite3
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -25,11 +26,9 @@ from discord_emulator import Channel, DiscordEmulator
 from tests.component.fake_wordpress import FakeWordPress
 from tests.e2e.conftest import TOKEN
 
-from .test_mirror_kill import BotProcess, blog
+from .conftest import KillableProcess, fault_runs
 
-__all__ = ["blog"]  # the fixture, shared with the mirror test
-
-RUNS = int(os.environ.get("FAULT_RUNS", "2"))
+RUNS = fault_runs(10)
 REVIEWS = 10
 KILLS = 3
 TIME_SCALE = 0.1
@@ -90,7 +89,9 @@ async def test_kill_9_while_announcing_then_restart_announces_each_review_once(
             DATABASE_PATH=str(database),
             MIRROR_TIME_SCALE=str(TIME_SCALE),
         )
-        bot = BotProcess(env, tmp_path)
+        bot = KillableProcess(
+            [sys.executable, "-m", "bot", "run"], tmp_path, env=env, log=tmp_path / "bot.log"
+        )
         await bot.start()
         try:
             await emu.wait_until(lambda: bool(emu.commands(app)), timeout=30)

@@ -2,14 +2,12 @@
 with the blog answering 5xx and losing answers; after recovery the blog holds each reply
 exactly once, under the right parent, with its last text.
 
-Each seed is one run. The default suite runs a few (FAULT_RUNS, default 3); the fault target
-runs more: `FAULT_RUNS=20 python -m pytest tests/faults`.
+Each seed is one run: 30 by default, FAULT_RUNS=N runs N (see README.md).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import sys
 from dataclasses import dataclass, field
@@ -27,7 +25,9 @@ from bot.sync.replies import Incoming, ReplyService
 from tests.component.fake_wordpress import FakeComment, FakeWordPress
 from tests.faults.worker import BOT_LOGIN, BOT_PASSWORD
 
-RUNS = int(os.environ.get("FAULT_RUNS", "3"))
+from .conftest import KillableProcess, fault_runs
+
+RUNS = fault_runs(30)
 GUILD, CHANNEL, THREAD = 10, 20, 30
 MEMBERS = {501: "Alice", 502: "Bo"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -59,27 +59,6 @@ class Expected:
     text: str
     deleted: bool = False
     versions: list[str] = field(default_factory=list)
-
-
-class Worker:
-    """The worker process, killed and restarted like a crashing bot."""
-
-    def __init__(self, database: Path, blog_url: str) -> None:
-        self._args = [sys.executable, "-m", "tests.faults.worker", str(database), blog_url]
-        self._process: asyncio.subprocess.Process | None = None
-        self.kills = 0
-
-    async def start(self) -> None:
-        self._process = await asyncio.create_subprocess_exec(
-            *self._args, cwd=REPO_ROOT, stdout=asyncio.subprocess.DEVNULL
-        )
-
-    async def kill(self) -> None:
-        if self._process is not None and self._process.returncode is None:
-            self._process.kill()  # SIGKILL: no cleanup, no finally
-            self.kills += 1
-        if self._process is not None:
-            await self._process.wait()
 
 
 async def pending_rows(database: Database) -> int:
@@ -122,7 +101,9 @@ async def test_killed_worker_leaves_each_reply_once_under_its_parent_with_its_la
 
     expected: list[Expected] = []
     async with wp.serve():
-        worker = Worker(database_path, wp.url)
+        worker = KillableProcess(
+            [sys.executable, "-m", "tests.faults.worker", str(database_path), wp.url], REPO_ROOT
+        )
         await worker.start()
         for step in range(12):
             await act(service, rng, expected, step)

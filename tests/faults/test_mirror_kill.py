@@ -2,7 +2,8 @@
 restarted; the thread must end with every comment exactly once, showing its latest text.
 
 The emulator and the fake blog live in this process; only the bot is a separate process, so a
-SIGKILL cuts it wherever it is (mid-send, mid-transaction). FAULT_RUNS=20 runs more seeds.
+SIGKILL cuts it wherever it is (mid-send, mid-transaction). 10 seeds by default;
+FAULT_RUNS=N runs N.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import random
 import re
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,44 +24,14 @@ from discord_emulator import Channel, DiscordEmulator, Message
 from tests.component.fake_wordpress import FakeComment, FakeWordPress
 from tests.e2e.conftest import TOKEN
 
-RUNS = int(os.environ.get("FAULT_RUNS", "3"))
+from .conftest import KillableProcess, fault_runs
+
+RUNS = fault_runs(10)
 COMMENTS = 240
 KILLS = 2
 TIME_SCALE = 0.1  # the backfill's 24 packed messages take about a second
 COMMENT_ID = re.compile(r"#comment-(\d+)")
 T0 = datetime(2024, 1, 6, 9, tzinfo=UTC)
-
-
-class BotProcess:
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self._env = env
-        self._cwd = cwd
-        self._process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with (self._cwd / "bot.log").open("ab") as log:
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=self._env, cwd=self._cwd,
-                stdout=log, stderr=log,
-            )  # fmt: skip
-
-    async def kill(self) -> None:
-        assert self._process is not None
-        self._process.kill()  # SIGKILL: no cleanup of any kind
-        await self._process.wait()
-
-    async def stop(self) -> int:
-        assert self._process is not None
-        if self._process.returncode is None:
-            self._process.terminate()
-        return await asyncio.wait_for(self._process.wait(), timeout=30)
-
-
-@pytest.fixture
-async def blog() -> AsyncIterator[FakeWordPress]:
-    fake = FakeWordPress()
-    async with fake.serve():
-        yield fake
 
 
 def shown(messages: list[Message]) -> dict[int, list[str]]:
@@ -141,7 +111,9 @@ async def test_kill_9_during_a_backfill_then_restart_shows_every_comment_once(
             DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
             MIRROR_TIME_SCALE=str(TIME_SCALE),
         )
-        bot = BotProcess(env, tmp_path)
+        bot = KillableProcess(
+            [sys.executable, "-m", "bot", "run"], tmp_path, env=env, log=tmp_path / "bot.log"
+        )
         await bot.start()
         try:
             await emu.wait_until(lambda: bool(emu.commands(app)), timeout=30)
