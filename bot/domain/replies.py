@@ -131,6 +131,6 @@ def explain(status: Status, error: str | None, *, approval_channel: int | None =
         return f"It could not be published: {reason} A moderator can retry it."
     if status is Status.DISCORD_ONLY:
         return "Kept in Discord only (your consent setting). Change it with /mirror consent."
-    if status is Status.REJECTED:
-        return "A moderator kept it in Discord only."
+    if status is Status.REJECTED:  # `error`: why, when a blog moderator removed it
+        return error or "A moderator kept it in Discord only."
     return "You deleted it; it was taken off the blog."

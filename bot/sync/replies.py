@@ -54,7 +54,6 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 HELD_LONGEST_PAUSE = 900.0
 # The error a reply keeps when a blog moderator took its held comment off the blog; "Blog
 # status" shows it (a Discord moderator's rejection has no error: the prefix tells them apart).
-BLOG_MODERATOR = "A blog moderator "
 # What a blog moderator did to a held comment, by its status on the blog (None: deleted for
 # good). "post-trashed" is not here: the review itself is in the trash, its comments come back
 # with it, and the reply stays held meanwhile.
@@ -225,9 +224,7 @@ class ReplyService:
                 changes = await self._proceed([stored.message_id], message.guild_id)
                 return changes[0].reply if changes else stored
         if stored.status is Status.REJECTED:
-            raise UserFacingError(
-                taken_off(stored) or "A moderator kept this message in Discord only."
-            )
+            raise UserFacingError(explain(stored.status, stored.error))
         if stored.status is Status.DELETED:
             raise UserFacingError("This message was deleted.")
         return stored
@@ -432,9 +429,6 @@ class ReplyService:
             return "This message was never sent to the blog."
         if reply.status is Status.HELD and reply.comment_id is not None:
             reply = await self._refresh_held(reply)
-        why = taken_off(reply)
-        if why is not None:
-            return why
         approval = await self.replies.approval(reply.guild_id)
         return explain(reply.status, reply.error, approval_channel=approval.channel_id)
 
@@ -610,15 +604,7 @@ async def _take_off(batch: ReplyBatch, reply: StoredReply, on_blog: str | None) 
 
 def taken_off_reason(on_blog: str | None) -> str:
     """Why a held reply left the blog, for its author (`on_blog` None: deleted for good)."""
-    return f"{BLOG_MODERATOR}{_TAKEN_OFF[on_blog]}; it stays in Discord only."
-
-
-def taken_off(reply: StoredReply) -> str | None:
-    """The reason, when a blog moderator (not a Discord one) kept this reply off the blog."""
-    error = reply.error or ""
-    if reply.status is Status.REJECTED and error.startswith(BLOG_MODERATOR):
-        return error
-    return None
+    return f"A blog moderator {_TAKEN_OFF[on_blog]}; it stays in Discord only."
 
 
 def snowflake_at(stored_time: str) -> int:
