@@ -13,6 +13,10 @@
  * re-creates everything in a fixed order, so every seeded id is the same on every run
  * (posts and attachments from 1001, comments from 5001, categories and tags from 11).
  * Users (admin, editor "reviewbridge", author "mara") are kept and updated in place.
+ *
+ * On every run (also --no-reseed) this repository's push plugin (wordpress-plugin/
+ * reviewbridge-push) is copied into wp-content/plugins and activated, with its settings emptied:
+ * push off until a test sets reviewbridge_push_url and reviewbridge_push_secret (wp-option.php).
  */
 
 if (PHP_SAPI !== 'cli') {
@@ -56,6 +60,8 @@ const EDITOR_LOGIN = 'reviewbridge';
 const AUTHOR_LOGIN = 'mara';
 const APP_PASSWORD_NAME = 'reviewbridge-tests';
 const TIMEZONE = 'Europe/Rome';
+const PUSH_PLUGIN = 'reviewbridge-push/reviewbridge-push.php';
+const PUSH_OPTIONS = array('reviewbridge_push_url', 'reviewbridge_push_secret');
 
 function fail($msg)
 {
@@ -160,6 +166,13 @@ if (get_option('permalink_structure') !== '/%postname%/') {
 }
 // Soft flush: the rewrite rules live in the database; Apache's rules are in start.sh's config.
 flush_rewrite_rules(false);
+
+// ------------------------------------------------------------------------------ push plugin
+// This repository's wordpress-plugin/reviewbridge-push, copied into wp-content/plugins (so the
+// web server never needs to read the checkout) and activated. Its settings are reset to empty
+// on every run, which turns pushing off: other tests follow the site by polling, and the push
+// tests point the plugin at their bot with wp-option.php (and reset it afterwards).
+install_push_plugin(dirname(__DIR__, 2) . '/wordpress-plugin/reviewbridge-push');
 
 // ------------------------------------------------------------------------------ users
 function ensure_user($login, $role, $email, $first, $last, $display, $url, $bio)
@@ -549,6 +562,58 @@ function seed_content($admin_id, $author_id, $blog_url)
 
     wp_cache_flush();
     return $ids;
+}
+
+/** Copies the plugin in (only files that changed, each replaced atomically), activates it. */
+function install_push_plugin($source)
+{
+    require_once ABSPATH . 'wp-admin/includes/plugin.php';
+    if (!is_file($source . '/reviewbridge-push.php')) {
+        fail("the push plugin is missing: $source/reviewbridge-push.php");
+    }
+    $target = WP_PLUGIN_DIR . '/' . dirname(PUSH_PLUGIN);
+    if (is_link($target)) {
+        unlink($target); // someone linked it by hand: replace the link with a copy
+    }
+    sync_dir($source, $target);
+
+    foreach (PUSH_OPTIONS as $name) {
+        update_option($name, '');
+    }
+    // Activated once; when it is active already there is nothing to do.
+    if (!is_plugin_active(PUSH_PLUGIN)) {
+        wp_cache_delete('plugins', 'plugins'); // get_plugins() must see the new folder
+        // activate_plugin() loads the plugin once to check it, and refuses it on a fatal
+        // error or any output.
+        check(activate_plugin(PUSH_PLUGIN) ?? true, 'activate the push plugin');
+        fwrite(STDERR, "seed.php: activated the push plugin\n");
+    }
+}
+
+/** Makes $dst hold the same files as $src: changed files are replaced by rename(), so a
+ * request running meanwhile never includes half a file; files $src lacks are removed. */
+function sync_dir($src, $dst)
+{
+    if (!is_dir($dst) && !mkdir($dst, 0755, true)) {
+        fail("cannot create $dst");
+    }
+    $wanted = array_diff(scandir($src), array('.', '..'));
+    foreach ($wanted as $name) {
+        $from = "$src/$name";
+        $to = "$dst/$name";
+        if (is_dir($from)) {
+            sync_dir($from, $to);
+        } elseif (!is_file($to) || md5_file($from) !== md5_file($to)) {
+            $tmp = "$dst/.$name.tmp";
+            if (!copy($from, $tmp) || !chmod($tmp, 0644) || !rename($tmp, $to)) {
+                fail("cannot copy $from to $to");
+            }
+        }
+    }
+    foreach (array_diff(scandir($dst), array('.', '..'), $wanted) as $name) {
+        $p = "$dst/$name";
+        is_dir($p) && !is_link($p) ? rrmdir($p) : unlink($p);
+    }
 }
 
 function insert_post($args)

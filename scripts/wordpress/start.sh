@@ -9,6 +9,7 @@
 # second): all posts, comments, terms and uploads are wiped and re-created, and because the
 # tables' AUTO_INCREMENT counters are reset the seeded ids are the same on every run. Users are
 # kept, and so are their Application Passwords while the env file still holds working ones.
+# The push plugin (wordpress-plugin/reviewbridge-push) is copied in and active, not configured.
 #
 # Everything listens on loopback only: Apache on 127.0.0.1:${WP_PORT:-8089}, MariaDB on its
 # Unix socket (and 127.0.0.1:3306, Debian's default bind address).
@@ -47,7 +48,7 @@ for arg in "$@"; do
     --no-reseed) reseed=0 ;;
     --reseed) reseed=1 ;;
     -h | --help)
-        sed -n '2,25p' "${BASH_SOURCE[0]}"
+        sed -n '2,22p' "${BASH_SOURCE[0]}"
         exit 0
         ;;
     *)

@@ -15,8 +15,11 @@
  * Each hint is a POST with the JSON body {"event","comment_id","post_id","nonce"} and headers
  * X-Reviewbridge-Timestamp (Unix seconds), X-Reviewbridge-Nonce (the body's nonce) and
  * X-Reviewbridge-Signature: sha256=HMAC-SHA256(secret, timestamp + "." + body).
- * Hints are sent at the end of the request, non-blocking with a one-second timeout: a bot that
- * is down never slows or breaks commenting, and the bot's regular poll catches up anyway.
+ * Hints are sent at the end of the request with a one-second timeout ('blocking' => false, but
+ * WordPress's cURL transport still waits for the answer up to the timeout), and the hints of one
+ * request get that second together: a bot that is down or refuses the secret never breaks or
+ * noticeably slows commenting, one that hangs delays a request by about a second, and the bot's
+ * regular poll catches up on whatever was not sent.
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -25,13 +28,15 @@ final class Reviewbridge_Push {
 
 	const OPTION_URL    = 'reviewbridge_push_url';
 	const OPTION_SECRET = 'reviewbridge_push_secret';
-	const TIMEOUT       = 1;
+	const TIMEOUT       = 1; // seconds per hint, and for all the hints of one request
 
 	/** @var array<string, array{event: string, comment_id: int, post_id: int}> Hints of this request, one per comment. */
 	private static $queue = array();
 
 	public static function init() {
-		add_action( 'comment_post', array( __CLASS__, 'on_comment_post' ), 10, 1 );
+		// Not comment_post: that one fires for comments sent through the comment form
+		// (wp_new_comment) only, not for comments created through the REST API.
+		add_action( 'wp_insert_comment', array( __CLASS__, 'on_comment_post' ), 10, 1 );
 		add_action( 'edit_comment', array( __CLASS__, 'on_edit_comment' ), 10, 1 );
 		add_action( 'transition_comment_status', array( __CLASS__, 'on_status' ), 10, 3 );
 		add_action( 'deleted_comment', array( __CLASS__, 'on_deleted' ), 10, 2 );
@@ -40,7 +45,8 @@ final class Reviewbridge_Push {
 		add_action( 'admin_menu', array( __CLASS__, 'add_settings_page' ) );
 	}
 
-	// ---- hooks: queue one hint per comment; the last event of a request wins.
+	// ---- hooks: queue one hint per comment; the last event of a request wins, except that a
+	// deletion stays a deletion (wp_delete_comment() fires a status change after it).
 
 	public static function on_comment_post( $comment_id ) {
 		self::queue( 'comment_posted', $comment_id );
@@ -66,12 +72,16 @@ final class Reviewbridge_Push {
 		if ( $comment_id <= 0 ) {
 			return;
 		}
+		$key = (string) $comment_id;
+		if ( isset( self::$queue[ $key ] ) && 'comment_deleted' === self::$queue[ $key ]['event'] ) {
+			return;
+		}
 		if ( $post_id <= 0 ) {
 			$comment = get_comment( $comment_id );
 			$post_id = $comment ? (int) $comment->comment_post_ID : 0;
 		}
 		if ( $post_id > 0 ) {
-			self::$queue[ (string) $comment_id ] = array(
+			self::$queue[ $key ] = array(
 				'event'      => $event,
 				'comment_id' => $comment_id,
 				'post_id'    => $post_id,
@@ -89,7 +99,14 @@ final class Reviewbridge_Push {
 		if ( '' === $url || '' === $secret || empty( $hints ) ) {
 			return;
 		}
+		// A bot that accepts connections but does not answer costs a full timeout per hint:
+		// stop once the hints of this request took the timeout in all, so that a moderator
+		// deleting a post with hundreds of comments waits a second, not hundreds.
+		$started = microtime( true );
 		foreach ( $hints as $hint ) {
+			if ( microtime( true ) - $started >= self::TIMEOUT ) {
+				break; // the bot's poll catches up on the rest
+			}
 			self::send( $url, $secret, $hint );
 		}
 	}
@@ -104,8 +121,8 @@ final class Reviewbridge_Push {
 		$body          = wp_json_encode( $hint );
 		$timestamp     = (string) time();
 		$signature     = 'sha256=' . hash_hmac( 'sha256', $timestamp . '.' . $body, $secret );
-		// Non-blocking with a short timeout, and errors ignored: commenting must never wait on
-		// or fail because of the bot.
+		// Non-blocking with a short timeout, and errors ignored: commenting must never fail
+		// because of the bot, nor wait on it longer than the timeout.
 		wp_remote_post(
 			$url,
 			array(
@@ -156,10 +173,21 @@ final class Reviewbridge_Push {
 
 	public static function sanitize_url( $value ) {
 		$url = esc_url_raw( trim( (string) $value ), array( 'https', 'http' ) );
-		if ( '' !== $url && 0 !== strpos( $url, 'https://' ) ) {
+		// WordPress runs this twice when the option is first saved (update_option, then
+		// add_option): warn once.
+		if ( '' !== $url && 0 !== strpos( $url, 'https://' ) && ! self::has_settings_error( self::OPTION_URL, 'insecure' ) ) {
 			add_settings_error( self::OPTION_URL, 'insecure', __( 'Use https:// unless the bot runs on this machine.', 'reviewbridge-push' ), 'warning' );
 		}
 		return $url;
+	}
+
+	private static function has_settings_error( $setting, $code ) {
+		foreach ( get_settings_errors( $setting ) as $error ) {
+			if ( $code === $error['code'] ) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	public static function sanitize_secret( $value ) {
