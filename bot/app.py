@@ -136,7 +136,7 @@ class ReviewBridge(commands.Bot):
         self.push_port: int | None = None  # where the push endpoint listens, once it does
         self._owns_resources = False
         self.reads_messages = False  # the Message Content intent, decided in setup_hook
-        self.reply_port = DiscordReplyPort(self)
+        self.reply_port = DiscordReplyPort(self, self.pacer)
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:

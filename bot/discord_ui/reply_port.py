@@ -16,6 +16,7 @@ from bot.discord_ui.consent import consent_view, question
 from bot.domain.replies import STATUS_EMOJI, Source, Status
 from bot.domain.text import discord_to_html
 from bot.storage.replies import StoredReply
+from bot.sync.pacing import Action, Pacer
 from bot.sync.replies import Incoming
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,9 @@ def comment_html(guild: discord.Guild, text: str, users: dict[int, str]) -> str:
 
 
 class DiscordReplyPort:
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, pacer: Pacer) -> None:
         self._client = client
+        self._pacer = pacer  # reactions: one per quarter second per channel
         self._reacting: dict[int, asyncio.Task[None]] = {}  # message -> its latest change
         self._pending: set[asyncio.Task[None]] = set()  # every change not done yet
         self._closed = False
@@ -133,8 +135,10 @@ class DiscordReplyPort:
         message = self._message(reply.thread_id, reply.message_id)
         try:
             if old is not None and self._client.user is not None:
+                await self._pacer.acquire(reply.thread_id, Action.REACT)
                 await message.remove_reaction(old, self._client.user)
             if new is not None:
+                await self._pacer.acquire(reply.thread_id, Action.REACT)
                 await message.add_reaction(new)
         except (discord.HTTPException, aiohttp.ClientError) as error:
             log.info("status reaction on message=%d failed: %s", reply.message_id, error)

@@ -1,13 +1,15 @@
 """Pace the bot's Discord requests so Discord never has to answer 429: one limiter for all
 features (announcing, ratings, the mirror, reply status), built once by the app.
 
-Two kinds of limits are not met by discord.py's per-route buckets, which it learns from
-response headers:
+Three kinds of limits the bot meets itself rather than leave them to discord.py's per-route
+buckets, which discord.py learns from response headers only after a first request:
 - the global limit, 50 requests per second across every route made with the bot token, which
   discord.py only honours after a global 429 (every feature's bot requests share one key);
 - webhook executions' limits, not announced in headers (about 5 per 2 s per webhook and 30 per
   60 s per channel, all webhooks of a channel together). Webhook executions carry no bot token,
-  so they do not count against the global limit.
+  so they do not count against the global limit;
+- reactions, one per quarter second per channel, which status reactions on a burst of replies
+  in one thread would otherwise run into as fast as discord.py can send them.
 
 Each limit is a sliding window: at most `count` requests in ANY interval of `seconds` (+ a
 margin for latency jitter and clock skew). A token bucket of the same rate would allow nearly
@@ -31,6 +33,7 @@ class Action(StrEnum):
     EXECUTE = "execute"  # send a webhook message
     EDIT = "edit"
     DELETE = "delete"
+    REACT = "react"  # add or remove one of the bot's reactions
     BOT_REQUEST = "bot request"  # any REST request made with the bot token
 
 
@@ -53,6 +56,7 @@ class PacingLimits:
             Action.EXECUTE: (Window(5, 2.0), Window(30, 60.0)),
             Action.EDIT: (Window(5, 2.0),),
             Action.DELETE: (Window(5, 1.0),),
+            Action.REACT: (Window(1, 0.25),),
             Action.BOT_REQUEST: (Window(50, 1.0),),
         }
     )

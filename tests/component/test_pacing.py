@@ -54,3 +54,19 @@ async def test_scaled_limits_shrink_the_global_window_with_the_emulator():
         sent.append(clock.monotonic())
     assert most_in_any_window(sent, 0.01) <= 50
     assert sent[-1] - sent[0] < 0.05
+
+
+async def test_status_reactions_keep_a_quarter_second_apart_per_channel_only():
+    clock = FakeClock()
+    pacer = Pacer(clock)
+    sent: dict[int, list[float]] = {1: [], 2: []}
+
+    async def react(channel: int) -> None:
+        await pacer.acquire(channel, Action.REACT)
+        sent[channel].append(clock.monotonic())
+
+    await asyncio.gather(*(react(channel) for channel in (1, 2) for _ in range(10)))
+    for times in sent.values():
+        assert len(times) == 10
+        assert most_in_any_window(times, 0.25) == 1
+    assert sent[2][0] == sent[1][0]  # another thread's reactions do not wait for this one's
