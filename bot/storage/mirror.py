@@ -263,6 +263,14 @@ class MirrorRepository:
             (marker, thread_id),
         )
 
+    async def finish_progress(self, thread_id: int, marker: str) -> None:
+        """The backfill showed its last word: later comments leave its message alone."""
+        await self._db.execute(
+            "UPDATE mirror_threads SET progress_marker = NULL, progress_message_id = NULL "
+            "WHERE thread_id = ? AND progress_marker = ?",
+            (thread_id, marker),
+        )
+
     async def record_progress(self, thread_id: int, marker: str, message_id: int) -> None:
         await self._db.execute(
             "UPDATE mirror_threads SET progress_message_id = ? "

@@ -378,18 +378,22 @@ class Delivery:
 
     async def progress(self, thread: MirrorThread, row: OutboxRow) -> None:
         marker, final = row.payload["marker"], bool(row.payload["final"])
+        if final and thread.progress_marker != marker:
+            return  # finished before a crash, or a newer backfill's message took over
         spec = await self._progress_spec(thread, marker, final=final)
         if thread.progress_marker == marker and thread.progress_message_id is not None:
             with contextlib.suppress(MessageGone):  # a moderator deleted it: fine
                 await self._port.edit_message(thread.thread_id, thread.progress_message_id, spec)
-            return
-        found = None
-        if thread.progress_marker == marker:  # posted before a crash, maybe
-            found = await self._find(thread.thread_id, marker)
-        if found is None:
-            await self._mirror.reserve_progress(thread.thread_id, marker)
-            found = await self._port.post_message(thread.thread_id, spec)
-        await self._mirror.record_progress(thread.thread_id, marker, found)
+        else:
+            found = None
+            if thread.progress_marker == marker:  # posted before a crash, maybe
+                found = await self._find(thread.thread_id, marker)
+            if found is None:
+                await self._mirror.reserve_progress(thread.thread_id, marker)
+                found = await self._port.post_message(thread.thread_id, spec)
+            await self._mirror.record_progress(thread.thread_id, marker, found)
+        if final:  # comments that come later must not turn it back into "Mirroring…"
+            await self._mirror.finish_progress(thread.thread_id, marker)
 
     async def _progress_spec(
         self, thread: MirrorThread, marker: str, *, final: bool
