@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.blog.base import Blog
+from bot.blog.errors import BlogError
 from bot.blog.models import CommentRef, PollState, Review
 from bot.health import ComponentHealth
 from bot.storage.catalogue import CatalogueRepository
@@ -475,7 +476,7 @@ class Watcher:
                     failures,
                     delay,
                     exc,
-                    exc_info=True,
+                    exc_info=not isinstance(exc, BlogError),  # an outage is no bug: no traceback
                 )
                 self._health.failed(f"{type(exc).__name__}: {exc}")
             else:
