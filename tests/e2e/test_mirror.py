@@ -318,6 +318,15 @@ async def run(world: World, thread: Channel, command: str, **options) -> Message
     return message
 
 
+async def recorded(bot: ReviewBridge, thread: Channel, mirrored: int) -> None:
+    async with asyncio.timeout(5):
+        while True:
+            status = await bot.mirror.status(thread.id)
+            if status is not None and status.mirrored == mirrored and status.pending == 0:
+                return
+            await asyncio.sleep(0.02)
+
+
 async def test_moderators_pause_resume_resync_inspect_and_unlink(
     harness: BotHarness, blog: FakeWordPress
 ):
@@ -326,6 +335,7 @@ async def test_moderators_pause_resume_resync_inspect_and_unlink(
     world = harness.world
     thread = await announce_her(harness, blog)
     await wait_for_comments(world, thread, 3)
+    await recorded(bot, thread, 3)  # a message shows before the bot records it as sent
 
     status = await run(world, thread, "status")
     [field] = status.embeds[0]["fields"]
