@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 
 import discord
 from discord import app_commands
@@ -23,7 +24,7 @@ from bot.discord_ui.reply_port import (
     mention_names,
 )
 from bot.discord_ui.reply_text import echo_text
-from bot.domain.replies import Consent, Source, Status, explain
+from bot.domain.replies import Consent, Source, Status, target_label
 from bot.errors import UserFacingError
 from bot.storage.replies import StoredReply
 from bot.sync.replies import CatchUp, Incoming, ReplyService
@@ -31,6 +32,8 @@ from bot.sync.replies import CatchUp, Incoming, ReplyService
 log = logging.getLogger(__name__)
 
 MAX_COMMENT = 1800  # the echo adds the member's name; a message holds 2000 characters
+MAX_CHOICES = 25  # Discord's limits for autocomplete answers
+MAX_CHOICE_VALUE = 100
 CONSENT_CHOICES = [
     app_commands.Choice(name="Publish my thread replies", value=Consent.ALWAYS.value),
     app_commands.Choice(name="Ask me each time", value=Consent.ASK.value),
@@ -162,11 +165,34 @@ class Comments(commands.Cog):
         )
         await self._answer_request(interaction, reply)
 
+    async def reply_to_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The blog comments this thread shows, newest first, fitting what was typed."""
+        if interaction.channel_id is None:
+            return []
+        targets = await self.service.reply_targets(interaction.channel_id, current, MAX_CHOICES)
+        now = datetime.now(UTC)
+        return [
+            app_commands.Choice(
+                name=target_label(t.author, t.published, t.excerpt, now=now), value=t.comment_id
+            )
+            for t in targets
+            if len(t.comment_id) <= MAX_CHOICE_VALUE
+        ]
+
     @app_commands.command(name="comment", description="Comment on this review on the blog")
     @app_commands.guild_only()
-    @app_commands.describe(text="Your comment; Discord formatting works")
+    @app_commands.describe(
+        text="Your comment; Discord formatting works",
+        reply_to="The blog comment you answer (start typing its commenter or words)",
+    )
+    @app_commands.autocomplete(reply_to=reply_to_choices)
     async def comment(
-        self, interaction: discord.Interaction, text: app_commands.Range[str, 1, MAX_COMMENT]
+        self,
+        interaction: discord.Interaction,
+        text: app_commands.Range[str, 1, MAX_COMMENT],
+        reply_to: str | None = None,
     ) -> None:
         guild = interaction.guild
         channel = interaction.channel
@@ -178,6 +204,8 @@ class Comments(commands.Cog):
             raise UserFacingError(
                 "You chose to keep your messages in Discord. Change that with `/mirror consent`."
             )
+        # Checked before the echo is posted: a refused choice leaves nothing in the thread.
+        parent = None if reply_to is None else await self.service.reply_target(channel.id, reply_to)
         await interaction.response.defer(ephemeral=True, thinking=True)
         echo = await channel.send(echo_text(interaction.user.display_name, text))
         users = await mention_names(guild, text)
@@ -191,6 +219,7 @@ class Comments(commands.Cog):
                 content=text,
                 content_html=comment_html(guild, text, users),
                 source=Source.COMMAND,
+                reply_to_comment_id=None if parent is None else parent.comment_id,
             )
         )
         await self._answer_request(interaction, reply)
@@ -204,10 +233,7 @@ class Comments(commands.Cog):
             else:
                 await interaction.response.send_message(content, view=view, ephemeral=True)
             return
-        approval = await self.service.approval_settings(reply.guild_id)
-        await reply_ephemeral(
-            interaction, explain(reply.status, reply.error, approval_channel=approval.channel_id)
-        )
+        await reply_ephemeral(interaction, await self.service.describe(reply))
 
     # --- the author's view ---------------------------------------------------------------
 

@@ -1,14 +1,18 @@
 """Discord -> blog decisions, without I/O: what happens to a member's message given their
 consent and the guild's approval mode, how it is attributed on the blog, what its status
-looks like on the message, and which blog comment a Discord reply answers."""
+looks like on the message, and which blog comment a Discord reply answers (and how the
+comments a member may choose from with `/comment reply_to` are labelled)."""
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.text import strip_invisible
+from bot.domain.text import excerpt, strip_invisible
 
 AUTHOR_SUFFIX = " (via Discord)"
 MAX_AUTHOR_NAME = 60  # before the suffix; WordPress allows 255, people read far less
@@ -63,6 +67,17 @@ STATUS_EMOJI: dict[Status, str] = {
 }
 # Statuses whose blog comment may still change: the author's edits and deletions follow.
 ON_THE_BLOG = frozenset({Status.PUBLISHED, Status.HELD})
+# Statuses of a reply still on its way to the blog or on it (not kept in Discord, not deleted).
+HEADING_FOR_BLOG = frozenset(
+    {
+        Status.AWAITING_CONSENT,
+        Status.AWAITING_APPROVAL,
+        Status.QUEUED,
+        Status.PUBLISHED,
+        Status.HELD,
+        Status.FAILED,
+    }
+)
 # Statuses a moderator sees as pending or failed in /mirror status.
 PENDING = frozenset({Status.AWAITING_APPROVAL, Status.QUEUED})
 RETRYABLE = frozenset({Status.FAILED})
@@ -112,8 +127,96 @@ def parent_from_mapping(comment_ids: Sequence[str]) -> str | None:
     return comment_ids[0] if len(distinct) == 1 else None
 
 
-def explain(status: Status, error: str | None, *, approval_channel: int | None = None) -> str:
-    """One or two sentences for the message's author about where their reply is."""
+def shows_several(comment_ids: Sequence[str]) -> bool:
+    """True when a message shows several blog comments (a packed backfill message)."""
+    return len(set(comment_ids)) > 1
+
+
+# --- choosing the comment to answer (/comment reply_to) --------------------------------------
+
+EXCERPT_CHARS = 100  # what mirrored_comments keeps of a comment's text
+MAX_CHOICE_NAME = 100  # Discord's limit for an autocomplete choice name
+MAX_CHOICE_AUTHOR = 40
+_EXCERPT_HTML = 4000  # enough markup for 100 characters of text; bounds the work on huge ones
+_HIDDEN_HTML = re.compile(
+    r"<!--.*?(?:-->|$)|<(script|style|noscript|template|iframe|object|svg|math|head|title|"
+    r"textarea|select)\b.*?(?:</\1\s*>|$)",
+    re.DOTALL | re.IGNORECASE,
+)
+_BLOCK_TAG = re.compile(
+    r"<(?:/?(?:p|div|br|li|ul|ol|blockquote|pre|h[1-6]|tr|td|th|hr|dt|dd|figure)\b)[^>]*(?:>|$)",
+    re.IGNORECASE,
+)
+_ANY_TAG = re.compile(r"<[^>]*(?:>|$)")
+# Not strftime's %b: that follows the process locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def comment_excerpt(content_html: str) -> str:
+    """The start of a blog comment as one line of plain text, at most EXCERPT_CHARS.
+
+    Tags are stripped with regexes, not parsed: this runs for every comment the mirror plans
+    (20,000 in a large backfill), where a full parse would cost more than the planning. The
+    result only labels and finds a choice (plain text: Discord renders no markdown there), so a
+    stray "<" read as a tag costs a few words at worst; invisible characters go."""
+    text = _HIDDEN_HTML.sub(" ", content_html[:_EXCERPT_HTML])
+    text = _ANY_TAG.sub("", _BLOCK_TAG.sub(" ", text))
+    return excerpt(html.unescape(text), EXCERPT_CHARS)
+
+
+def target_label(
+    author: str, published: datetime, text: str | None, *, now: datetime | None = None
+) -> str:
+    """An autocomplete choice name for a comment one may answer, 1..100 characters:
+    "Claire · 6 Jan · It made me call my sister…" (the year only when it is not this year;
+    just name and date when the text is not known)."""
+    name = excerpt(author, MAX_CHOICE_AUTHOR) or "Anonymous"
+    when = f"{published.day} {_MONTHS[published.month - 1]}"
+    if now is None or published.year != now.year:
+        when += f" {published.year}"
+    label = f"{name} · {when}"
+    room = MAX_CHOICE_NAME - len(label) - len(" · ")
+    words = excerpt(text, room) if text else ""
+    return f"{label} · {words}" if words else label
+
+
+def target_filter(typed: str) -> Callable[[str, str | None, str], bool]:
+    """A test of (commenter, text, comment id) for what the member typed: the words appear in
+    the commenter's name or the text (case and spacing ignored), or it is the id. Built once
+    per keystroke, it is cheap per comment: a thread may have thousands."""
+    wanted = " ".join(typed.casefold().split())
+
+    def fits(author: str, text: str | None, comment_id: str) -> bool:
+        haystack = f"{author} {text}" if text else author
+        return comment_id == wanted or wanted in " ".join(haystack.casefold().split())
+
+    return fits
+
+
+def explain(
+    status: Status,
+    error: str | None,
+    *,
+    approval_channel: int | None = None,
+    answered_packed: bool = False,
+) -> str:
+    """One or two sentences for the message's author about where their reply is;
+    `answered_packed`: it answers a message showing several comments, so it is top-level."""
+    said = _where(status, error, approval_channel)
+    if answered_packed and status in HEADING_FOR_BLOG:
+        said += " " + _packed_note(status)
+    return said
+
+
+def _packed_note(status: Status) -> str:
+    tense = "It was posted" if status in ON_THE_BLOG else "It goes to the blog"
+    return (
+        f"{tense} as a new comment, not as a reply: the message it answers shows several "
+        "blog comments. To answer one of them, use `/comment` with `reply_to:`."
+    )
+
+
+def _where(status: Status, error: str | None, approval_channel: int | None) -> str:
     if status is Status.AWAITING_CONSENT:
         return "Waiting for you to say whether it may be published on the blog."
     if status is Status.AWAITING_APPROVAL:

@@ -4,7 +4,7 @@ push nonces. Times are ISO 8601 UTC with milliseconds, produced by `iso_ms`."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,6 +70,7 @@ class CommentRow:
     marker: str = ""  # creates only
     late: bool = False
     packable: bool = False
+    excerpt: str | None = None  # the first words as plain text (`comment_excerpt`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,20 @@ class StoredComment:
     state: CommentState
     version: int
     snapshot: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """A comment shown in a thread that a member may answer with `/comment reply_to`."""
+
+    comment_id: str
+    author: str
+    published_at: str
+    excerpt: str | None  # None: mirrored before excerpts were kept
+
+    @property
+    def published(self) -> datetime:
+        return datetime.fromisoformat(self.published_at.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +159,7 @@ _COMMENT_COLUMNS = (
     "thread_id, comment_id, parent_comment_id, render_key, position, late, packable, marker, "
     "state, version, snapshot"
 )
+_TARGET_COLUMNS = "comment_id, author, published_at, excerpt"
 _MESSAGE_COLUMNS = "thread_id, comment_id, part, message_id, packed, marker, rendered_hash"
 # The same, for queries that join mirrored_comments (which has a marker column too).
 _JOINED_MESSAGE_COLUMNS = ", ".join(f"m.{c.strip()}" for c in _MESSAGE_COLUMNS.split(","))
@@ -285,6 +301,40 @@ class MirrorRepository:
             (thread_id,),
         )
         return {r["state"]: r["n"] for r in rows}
+
+    async def reply_targets(
+        self,
+        thread_id: int,
+        limit: int,
+        fits: Callable[[str, str | None, str], bool] | None = None,
+    ) -> list[ReplyTarget]:
+        """The first `limit` comments the thread shows that `fits(author, excerpt, comment_id)`
+        accepts, newest first (what `/comment reply_to` offers). Without `fits` only `limit`
+        rows are read."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_TARGET_COLUMNS} FROM mirrored_comments WHERE thread_id = ? "
+            # Blogs date comments to the second; WordPress ids grow, so they order a tie.
+            "AND state = 'mirrored' "
+            "ORDER BY published_at DESC, CAST(comment_id AS INTEGER) DESC, comment_id DESC "
+            "LIMIT ?",
+            (thread_id, limit if fits is None else -1),
+        )
+        found: list[ReplyTarget] = []
+        for comment_id, author, published_at, excerpt in rows:
+            if fits is None or fits(author, excerpt, comment_id):
+                found.append(ReplyTarget(comment_id, author, published_at, excerpt))
+                if len(found) == limit:
+                    break
+        return found
+
+    async def reply_target(self, thread_id: int, comment_id: str) -> ReplyTarget | None:
+        """That comment, if the thread shows it."""
+        row = await self._db.fetch_one(
+            f"SELECT {_TARGET_COLUMNS} FROM mirrored_comments WHERE thread_id = ? "
+            "AND comment_id = ? AND state = 'mirrored'",
+            (thread_id, comment_id),
+        )
+        return ReplyTarget(*row) if row else None
 
     async def any_link(self, thread_id: int) -> str:
         row = await self._db.fetch_one(
@@ -486,13 +536,14 @@ class MirrorBatch:
         await self._conn.executemany(
             "INSERT INTO mirrored_comments (thread_id, comment_id, parent_comment_id, "
             "content_hash, render_key, author, published_at, position, late, packable, marker, "
-            "state, snapshot, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
+            "state, snapshot, excerpt, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) "
             "ON CONFLICT DO UPDATE SET parent_comment_id = excluded.parent_comment_id, "
             "content_hash = excluded.content_hash, render_key = excluded.render_key, "
             "author = excluded.author, position = excluded.position, late = excluded.late, "
             "packable = excluded.packable, marker = excluded.marker, state = 'pending', "
-            "version = version + 1, snapshot = excluded.snapshot, updated_at = excluded.updated_at",
+            "version = version + 1, snapshot = excluded.snapshot, excerpt = excluded.excerpt, "
+            "updated_at = excluded.updated_at",
             [
                 (
                     thread_id,
@@ -507,6 +558,7 @@ class MirrorBatch:
                     int(r.packable),
                     r.marker,
                     json.dumps(r.snapshot, ensure_ascii=False),
+                    r.excerpt,
                     self._now,
                 )
                 for r in rows
@@ -517,8 +569,9 @@ class MirrorBatch:
         """Changed comments; `revive` also takes back a removal whose messages still exist."""
         await self._conn.executemany(
             "UPDATE mirrored_comments SET parent_comment_id = ?, content_hash = ?, "
-            "render_key = ?, author = ?, position = ?, snapshot = ?, version = version + 1, "
-            "updated_at = ?, state = CASE WHEN ? = 1 THEN 'mirrored' ELSE state END "
+            "render_key = ?, author = ?, position = ?, snapshot = ?, excerpt = ?, "
+            "version = version + 1, updated_at = ?, "
+            "state = CASE WHEN ? = 1 THEN 'mirrored' ELSE state END "
             "WHERE thread_id = ? AND comment_id = ?",
             [
                 (
@@ -528,6 +581,7 @@ class MirrorBatch:
                     r.author,
                     r.position,
                     json.dumps(r.snapshot, ensure_ascii=False),
+                    r.excerpt,
                     self._now,
                     int(revive),
                     thread_id,

@@ -31,6 +31,7 @@ class NewReply:
     content_html: str
     marker: str
     reply_to_id: int | None = None
+    reply_to_comment_id: str | None = None  # the blog comment chosen with /comment reply_to
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,9 @@ class StoredReply:
     approval_message_id: int | None
     created_at: str
     updated_at: str
+    # The blog comment its author chose to answer (/comment reply_to). Not parent_comment_id:
+    # that is the parent the blog comment has, forgotten with it; a retry needs the choice.
+    reply_to_comment_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +81,14 @@ class Published:
     author: str
     published_at: str
     snapshot: dict[str, Any]  # `CommentSnapshot.as_json()`: replies on the blog quote it
+    excerpt: str | None = None  # its first words (`comment_excerpt`), for /comment reply_to
 
 
 _COLUMNS = (
     "message_id, thread_id, guild_id, author_id, author_name, source, reply_to_id, content, "
     "content_html, version, status, held, marker, sent_version, comment_id, parent_comment_id, "
-    "published_version, error, prompt_message_id, approval_message_id, created_at, updated_at"
+    "published_version, error, prompt_message_id, approval_message_id, created_at, updated_at, "
+    "reply_to_comment_id"
 )
 
 
@@ -137,8 +143,9 @@ class ReplyBatch:
         """Store a new reply; False when the message was taken in before (a replayed event)."""
         cursor = await self._conn.execute(
             "INSERT INTO discord_replies (message_id, thread_id, guild_id, author_id, "
-            "author_name, source, reply_to_id, content, content_html, status, held, marker, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "author_name, source, reply_to_id, reply_to_comment_id, content, content_html, "
+            "status, held, marker, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (message_id) DO NOTHING",
             (
                 reply.message_id,
@@ -148,6 +155,7 @@ class ReplyBatch:
                 reply.author_name,
                 reply.source.value,
                 reply.reply_to_id,
+                reply.reply_to_comment_id,
                 reply.content,
                 reply.content_html,
                 status.value,
@@ -225,7 +233,7 @@ class ReplyBatch:
         await self._conn.execute(
             "INSERT INTO mirrored_comments (thread_id, comment_id, parent_comment_id, "
             "content_hash, render_key, author, published_at, position, marker, state, snapshot, "
-            "updated_at) VALUES (?, ?, ?, '', ?, ?, ?, 0, ?, 'mirrored', ?, ?) "
+            "excerpt, updated_at) VALUES (?, ?, ?, '', ?, ?, ?, 0, ?, 'mirrored', ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
             (
                 reply.thread_id,
@@ -236,6 +244,7 @@ class ReplyBatch:
                 published.published_at,
                 reply.marker,
                 json.dumps(published.snapshot, ensure_ascii=False),
+                published.excerpt,
                 self._now,
             ),
         )

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from bot.blog.errors import BlogError
 from bot.blog.models import BlogComment, Review
+from bot.domain.replies import comment_excerpt
 from bot.errors import UserFacingError
 from bot.storage.database import Database
 from bot.storage.mirror import (
@@ -428,6 +429,7 @@ def _row(
         marker=marker,
         late=late,
         packable=packable,
+        excerpt=comment_excerpt(comment.content_html),  # kept fresh: every edit passes here
     )
 
 

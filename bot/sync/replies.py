@@ -32,10 +32,12 @@ from bot.domain.replies import (
     decide,
     explain,
     new_reply_marker,
+    shows_several,
+    target_filter,
 )
 from bot.errors import UserFacingError
 from bot.storage.database import Database
-from bot.storage.mirror import MirrorRepository, MirrorThread
+from bot.storage.mirror import MirrorRepository, MirrorThread, ReplyTarget
 from bot.storage.replies import (
     ApprovalSettings,
     NewReply,
@@ -52,6 +54,11 @@ log = logging.getLogger(__name__)
 DISCORD_EPOCH_MS = 1_420_070_400_000
 # While the blog does not answer, held replies are looked up less and less often, up to this.
 HELD_LONGEST_PAUSE = 900.0
+# What a member is told when /comment reply_to names no comment this thread shows.
+NOT_A_TARGET = (
+    "`reply_to` must be a blog comment shown in this thread: start typing its commenter's "
+    "name or its first words and pick it from the list."
+)
 # The error a reply keeps when a blog moderator took its held comment off the blog; "Blog
 # status" shows it (a Discord moderator's rejection has no error: the prefix tells them apart).
 # What a blog moderator did to a held comment, by its status on the blog (None: deleted for
@@ -76,7 +83,8 @@ class Incoming:
     content: str  # Discord markdown
     content_html: str  # `discord_to_html` of it, mentions and emoji named
     source: Source
-    reply_to_id: int | None = None
+    reply_to_id: int | None = None  # the Discord message it replies to
+    reply_to_comment_id: str | None = None  # the blog comment chosen (/comment reply_to)
 
 
 class ReplyPort(Protocol):
@@ -151,6 +159,23 @@ class ReplyService:
         """The mirrored thread, or None when the channel mirrors no review."""
         return await self._mirror.thread(thread_id)
 
+    async def reply_targets(self, thread_id: int, typed: str, limit: int) -> list[ReplyTarget]:
+        """The comments the thread shows that fit what the member typed, newest first."""
+        fits = target_filter(typed) if typed.strip() else None
+        return await self._mirror.reply_targets(thread_id, limit, fits)
+
+    async def reply_target(self, thread_id: int, chosen: str) -> ReplyTarget:
+        """The comment a member chose to answer: an id from the autocomplete list, or typed
+        words that fit exactly one comment. Only comments this thread shows qualify (another
+        review's comment would nest the reply under the wrong post). Raises UserFacingError."""
+        target = await self._mirror.reply_target(thread_id, chosen.strip())
+        if target is None:
+            fitting = await self.reply_targets(thread_id, chosen, limit=2)
+            target = fitting[0] if len(fitting) == 1 else None
+        if target is None:
+            raise UserFacingError(NOT_A_TARGET)
+        return target
+
     async def receive(self, message: Incoming) -> StoredReply | None:
         """A member's message in a thread: store it with its outbox row, at once. A message
         seen before (a replayed event, the start-up catch-up) is not taken twice; a changed
@@ -183,6 +208,7 @@ class ReplyService:
                 content_html=message.content_html,
                 marker=new_reply_marker(message.thread_id),
                 reply_to_id=message.reply_to_id,
+                reply_to_comment_id=message.reply_to_comment_id,
             )
             await batch.insert(new, status, held=approval.mode is Approval.BLOG)
             if status is Status.QUEUED:
@@ -206,6 +232,9 @@ class ReplyService:
         or publish (or update) one already known. Raises UserFacingError when it cannot go."""
         if message.source is Source.MESSAGE:
             raise ValueError("request() is for explicit requests")
+        chosen = message.reply_to_comment_id
+        if chosen is not None and not await self._mirror.reply_target(message.thread_id, chosen):
+            raise UserFacingError(NOT_A_TARGET)
         stored = await self.receive(message)
         if stored is None:
             raise UserFacingError(
@@ -429,8 +458,28 @@ class ReplyService:
             return "This message was never sent to the blog."
         if reply.status is Status.HELD and reply.comment_id is not None:
             reply = await self._refresh_held(reply)
+        return await self.describe(reply)
+
+    async def describe(self, reply: StoredReply) -> str:
+        """Where the reply is as stored, for its author (no blog look-up)."""
         approval = await self.replies.approval(reply.guild_id)
-        return explain(reply.status, reply.error, approval_channel=approval.channel_id)
+        return explain(
+            reply.status,
+            reply.error,
+            approval_channel=approval.channel_id,
+            answered_packed=await self._answered_packed(reply),
+        )
+
+    async def _answered_packed(self, reply: StoredReply) -> bool:
+        """True when it replies to a packed backfill message, which cannot say which of its
+        comments is meant: the reply is (or becomes) top-level, and its author should know."""
+        if reply.reply_to_id is None or reply.reply_to_comment_id or reply.parent_comment_id:
+            return False  # not a reply, or one that knows (or found) its parent
+        if await self.replies.get(reply.reply_to_id) is not None:
+            return False  # it answers a member's message, not a mirrored one
+        return shows_several(
+            await self.replies.comments_of_message(reply.thread_id, reply.reply_to_id)
+        )
 
     async def _refresh_held(self, reply: StoredReply) -> StoredReply:
         try:

@@ -26,7 +26,7 @@ from bot.blog.errors import (
     NotFound,
 )
 from bot.blog.models import BlogComment
-from bot.domain.replies import Status, blog_author, parent_from_mapping
+from bot.domain.replies import Status, blog_author, comment_excerpt, parent_from_mapping
 from bot.storage.mirror import MirrorRepository, NewOutboxRow, OutboxRow, iso_ms
 from bot.storage.replies import Published, ReplyRepository, StoredReply
 from bot.sync.outbox import Outbox, RetryLater, RetryPolicy
@@ -149,8 +149,11 @@ class BlogWriter:
             return await self._call(row, reply, post(None))
 
     async def _parent(self, reply: StoredReply) -> str | None:
-        """The blog comment the Discord message it replies to stands for, if any. A reply's
-        target was taken in earlier in the same lane, so it is settled by now."""
+        """The comment its author chose (/comment reply_to), else the blog comment the Discord
+        message it replies to stands for, if any. A reply's target was taken in earlier in the
+        same lane, so it is settled by now."""
+        if reply.reply_to_comment_id is not None:
+            return reply.reply_to_comment_id
         if reply.reply_to_id is None:
             return None
         target = await self._replies.get(reply.reply_to_id)
@@ -169,6 +172,7 @@ class BlogWriter:
             author=comment.author,
             published_at=iso_ms(comment.published.timestamp()),
             snapshot=CommentSnapshot.of(comment).as_json(),
+            excerpt=comment_excerpt(comment.content_html),
         )
         async with self._replies.batch(self._clock.time()) as batch:
             current = await batch.get(reply.message_id)

@@ -17,9 +17,18 @@ from bot.blog.base import Blog
 from bot.blog.models import BlogComment
 from bot.blog.transport import RetryPolicy as HttpRetry
 from bot.blog.wordpress import WordPressBlog
-from bot.domain.replies import Approval, Consent, Source, Status, parent_from_mapping
+from bot.domain.replies import (
+    EXCERPT_CHARS,
+    Approval,
+    Consent,
+    Source,
+    Status,
+    parent_from_mapping,
+    target_label,
+)
 from bot.errors import UserFacingError
 from bot.storage import Database, open_database
+from bot.storage.database import bundled_migrations
 from bot.storage.mirror import MirrorRepository
 from bot.storage.replies import ReplyRepository, StoredReply
 from bot.sync.engine import MirrorEngine, MirrorSettings
@@ -141,6 +150,7 @@ def message(
     reply_to: int | None = None,
     source: Source = Source.MESSAGE,
     message_id: int | None = None,
+    reply_to_comment: str | None = None,
 ) -> Incoming:
     return Incoming(
         message_id=message_id or next(_ids),
@@ -152,6 +162,7 @@ def message(
         content_html=f"<p>{text}</p>",
         source=source,
         reply_to_id=reply_to,
+        reply_to_comment_id=reply_to_comment,
     )
 
 
@@ -610,3 +621,202 @@ async def test_the_wordpress_lookup_takes_a_hundred_ids_a_request_and_the_rest_o
     assert str(held[3].id) not in statuses and len(statuses) == 149
     asked = [seen.query["status"] for seen in wp.requests if seen.route == "/wp/v2/comments"]
     assert asked == ["all", "all", "trash", "spam", "post-trashed"]
+
+
+# --- answering one comment of a packed backfill message (/comment reply_to) ------------------
+
+PACKED_COMMENTS = 25  # more than PACK_THRESHOLD: the backfill packs ten to a message
+
+
+@pytest.fixture
+async def packed(db, blog, wp, post, clock) -> World:
+    """A thread linked to a review with 25 comments: three packed messages."""
+    for n in range(PACKED_COMMENTS):
+        wp.add_comment(
+            post,
+            f"<p>Thought number {n}: <b>the letters</b> scene.</p>",
+            author_name=f"Reader {n}",
+            date=T0 + timedelta(minutes=n),
+        )
+    made = make_world(db, blog, wp, post, clock)
+    await made.engine.link(str(post.id), guild_id=GUILD, channel_id=CHANNEL, thread_id=THREAD)
+    await made.settle()
+    assert len(made.discord.comment_messages(THREAD)) == 3
+    return made
+
+
+def readers(world: World) -> dict[str, int]:
+    """Blog comment ids by commenter name (the seeded ones)."""
+    return {
+        c.author_name: c.id for c in world.wp.comments.values() if c.author_name.startswith("Read")
+    }
+
+
+async def test_comment_reply_to_lists_the_threads_comments_newest_first_as_typed(packed):
+    ids = readers(packed)
+    everything = await packed.service.reply_targets(THREAD, "", 25)
+    assert [t.author for t in everything] == [f"Reader {n}" for n in reversed(range(25))]
+    assert everything[0].excerpt == "Thought number 24: the letters scene."
+
+    by_name = await packed.service.reply_targets(THREAD, "  READER   7 ", 25)
+    by_text = await packed.service.reply_targets(THREAD, "number 12:", 25)
+    by_id = await packed.service.reply_targets(THREAD, str(ids["Reader 3"]), 25)
+    assert [t.author for t in (*by_name, *by_text)] == ["Reader 7", "Reader 12"]
+    assert str(ids["Reader 3"]) in {t.comment_id for t in by_id}  # a typed id finds it too
+    assert len(await packed.service.reply_targets(THREAD, "reader 1", 5)) == 5
+    assert await packed.service.reply_targets(THREAD + 1, "", 25) == []  # no such thread
+
+
+async def test_comment_reply_to_nests_the_blog_comment_under_the_chosen_one(packed):
+    await consent(packed, ALICE)
+    chosen = await packed.service.reply_target(THREAD, str(readers(packed)["Reader 12"]))
+
+    stored = await packed.service.request(
+        message("Exactly this.", source=Source.COMMAND, reply_to_comment=chosen.comment_id)
+    )
+    await packed.settle()
+
+    [comment] = packed.comments()
+    assert comment.parent == readers(packed)["Reader 12"]
+    reply = await packed.replies.get(stored.message_id)
+    assert reply.reply_to_comment_id == chosen.comment_id == reply.parent_comment_id
+    assert await packed.service.explain(reply.message_id) == "Published on the blog."
+
+
+async def test_reply_to_accepts_only_a_comment_this_thread_shows(packed, wp, clock):
+    other = wp.add_post("Heat (1995)", "<p>Another review.</p>", date=T0)
+    foreign = wp.add_comment(other, "<p>Elsewhere</p>", author_name="Ola", date=T0)
+    await packed.engine.link(str(other.id), guild_id=GUILD, channel_id=CHANNEL, thread_id=31)
+    await packed.settle()
+    await consent(packed, ALICE)
+
+    for refused in (str(foreign.id), "Ola", "no such comment", "Reader", "", "9" * 500):
+        with pytest.raises(UserFacingError, match="must be a blog comment shown in this thread"):
+            await packed.service.reply_target(THREAD, refused)
+    # Words that fit exactly one comment name it, as if picked from the list.
+    typed = await packed.service.reply_target(THREAD, "number 12")
+    assert typed.comment_id == str(readers(packed)["Reader 12"])
+
+    sneaked = message("Wrong post", source=Source.COMMAND, reply_to_comment=str(foreign.id))
+    with pytest.raises(UserFacingError, match="shown in this thread"):
+        await packed.service.request(sneaked)
+    await packed.settle()
+    assert await packed.replies.get(sneaked.message_id) is None and packed.comments() == []
+
+
+async def test_a_chosen_comment_trashed_before_the_send_leaves_a_top_level_comment(packed):
+    await consent(packed, ALICE)
+    target = readers(packed)["Reader 4"]
+    stored = await packed.service.request(
+        message("Answering a ghost", source=Source.COMMAND, reply_to_comment=str(target))
+    )
+    packed.wp.trash(target)
+    await packed.settle()
+
+    [comment] = packed.comments()
+    assert comment.parent == 0  # InvalidParent: top-level beats losing the reply
+    assert (await packed.replies.get(stored.message_id)).status is Status.PUBLISHED
+
+
+async def test_a_reply_to_a_packed_message_is_top_level_and_its_author_is_told_why(packed):
+    first_pack = packed.discord.comment_messages(THREAD)[0]
+    await consent(packed, ALICE)
+    said = message("Which one did I mean?", reply_to=first_pack.id)
+    await packed.service.receive(said)
+    queued = await packed.service.explain(said.message_id)
+    await packed.settle()
+
+    [comment] = packed.comments()
+    assert comment.parent == 0
+    posted = await packed.service.explain(said.message_id)
+    assert queued.startswith("Queued") and "It goes to the blog as a new comment" in queued
+    assert posted.startswith("Published on the blog. It was posted as a new comment")
+    for told in (queued, posted):
+        assert "shows several blog comments" in told and "`/comment` with `reply_to:`" in told
+
+    # The menu's private answer says the same, before anything was sent.
+    menu = await packed.service.request(
+        message("And this one?", reply_to=first_pack.id, source=Source.MENU)
+    )
+    assert "several blog comments" in await packed.service.describe(menu)
+
+
+async def test_replies_to_precise_messages_get_no_packed_note(world):
+    world.wp.add_comment(world.post, "<p>Alone</p>", author_name="Solo", date=T0)
+    await world.engine.sync_review(str(world.post.id))
+    await world.settle()
+    [single] = world.discord.comment_messages(THREAD)
+    await consent(world, ALICE)
+    nested = await published(world, message("Nested", reply_to=single.id))
+    answer = await published(world, message("To Alice", reply_to=nested.message_id))
+    plain = await published(world, message("Plain"))
+
+    for reply in (nested, answer, plain):
+        assert await world.service.explain(reply.message_id) == "Published on the blog."
+
+
+async def test_the_mirror_keeps_a_short_plain_excerpt_and_follows_edits(world):
+    long_text = "word " * 400
+    claire = world.wp.add_comment(
+        world.post,
+        f"<p>It made <em>me</em> call my sister&nbsp;&amp; cry.</p><p>{long_text}</p>",
+        author_name="Claire",
+        date=T0,
+    )
+    await world.engine.sync_review(str(world.post.id))
+    await world.settle()
+
+    [target] = await world.service.reply_targets(THREAD, "", 25)
+    assert target.excerpt is not None and len(target.excerpt) <= EXCERPT_CHARS
+    assert target.excerpt.startswith("It made me call my sister & cry. word word")
+    assert target.excerpt.endswith("…")
+
+    world.wp.edit_comment(claire, "<p>Edited: <script>alert(1)</script>I <i>called</i> her.</p>")
+    await world.engine.sync_review(str(world.post.id))
+    await world.settle()
+    [edited] = await world.service.reply_targets(THREAD, "", 25)
+    assert edited.excerpt == "Edited: I called her."
+
+    # A member's comment from Discord is mapped with its excerpt too, and may be answered.
+    await consent(world, ALICE)
+    mine = await published(world, message("Mine, from Discord"))
+    ours = await world.service.reply_target(THREAD, mine.comment_id or "")
+    assert ours.excerpt == "Mine, from Discord" and ours.author == "Alice (via Discord)"
+    longest = await world.db.fetch_one("SELECT max(length(excerpt)) FROM mirrored_comments")
+    assert longest[0] <= EXCERPT_CHARS  # never more than the excerpt is kept
+
+
+async def test_upgrading_from_the_previous_schema_keeps_comments_and_replies(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    previous = bundled_migrations()[:-1]
+    old = await open_database(path, previous)
+    await old.execute(
+        "INSERT INTO mirror_threads (thread_id, review_id, guild_id, channel_id, linked_at) "
+        "VALUES (30, '7', 10, 20, '2024-01-06T10:00:00.000Z')"
+    )
+    await old.execute(
+        "INSERT INTO mirrored_comments (thread_id, comment_id, content_hash, render_key, author, "
+        "published_at, position, marker, state, snapshot, updated_at) VALUES (30, '5', 'h', "
+        "'k', 'Claire', '2024-01-06T10:00:00.000Z', 0, 'rb1', 'mirrored', '{}', 'now')"
+    )
+    await old.execute(
+        "INSERT INTO discord_replies (message_id, thread_id, guild_id, author_id, author_name, "
+        "source, reply_to_id, content, content_html, status, marker, comment_id, "
+        "parent_comment_id, created_at, updated_at) VALUES (99, 30, 10, 501, 'Alice', "
+        "'message', 98, 'hi', '<p>hi</p>', 'published', 'dc-30-1', '6', '5', 'now', 'now')"
+    )
+    await old.close()
+
+    upgraded = await open_database(path)
+    try:
+        assert await upgraded.schema_version() == len(previous) + 1
+        [target] = await MirrorRepository(upgraded).reply_targets(30, 25)
+        assert (target.comment_id, target.author, target.excerpt) == ("5", "Claire", None)
+        label = target_label(target.author, target.published, target.excerpt)
+        assert label == "Claire · 6 Jan 2024"  # no excerpt known: name and date
+        reply = await ReplyRepository(upgraded).get(99)
+        assert reply is not None and reply.reply_to_comment_id is None
+        assert (reply.comment_id, reply.parent_comment_id, reply.reply_to_id) == ("6", "5", 98)
+        assert (await upgraded.fetch_one("PRAGMA integrity_check"))[0] == "ok"
+    finally:
+        await upgraded.close()

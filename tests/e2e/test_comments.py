@@ -297,3 +297,70 @@ async def test_a_held_reply_follows_the_blog_moderator_without_anyone_asking(
     why = await world.emu.run_message_command(world.alice, dropped, "Blog status")
     assert "moved it to the trash" in (await why.wait_for_message()).content
     assert len(from_discord(wp)) == 2  # nothing was sent again
+
+
+async def test_comment_reply_to_answers_one_comment_of_a_packed_backfill(
+    harness: BotHarness, wp: FakeWordPress, her: HerReview
+):
+    await start(harness, wp)
+    world = harness.world
+    readers = [
+        wp.add_comment(
+            her.post, f"<p>Backfill thought {n}, <em>so</em> good</p>", author_name=f"Reader {n}"
+        )
+        for n in range(22)
+    ]
+    await agree(world)
+    announce = await world.emu.run_command(
+        world.moderator, world.channel, "review announce", {"review": str(her.post.id)}
+    )
+    await announce.wait_for_message(timeout=10)
+    [thread] = world.emu.threads_in(world.channel)
+    await world.emu.wait_for_message(  # the backfill's progress line, edited when it ends
+        thread, lambda m: m.content.startswith("✅ Mirrored 24 comments"), timeout=15
+    )
+    packs = mirrored(world, thread)
+    assert len(packs) == 3 and shown_comments(world, thread) == 24  # ten to a message
+
+    # Autocomplete lists the thread's comments, newest first, as typed.
+    listed = await world.emu.autocomplete(
+        world.alice, thread, "comment", {"text": "x", "reply_to": ""}, focused="reply_to"
+    )
+    assert len(listed) == 24 and all(1 <= len(c["name"]) <= 100 for c in listed)
+    assert listed[0]["name"].startswith("Reader 21 · ")
+    [seven] = await world.emu.autocomplete(
+        world.alice, thread, "comment", {"text": "x", "reply_to": "reader 7"}, focused="reply_to"
+    )
+    assert seven["value"] == str(readers[7].id)
+    assert seven["name"].endswith(" · Backfill thought 7, so good")
+
+    answered = await world.emu.run_command(
+        world.alice, thread, "comment", {"text": "Seven is right", "reply_to": seven["value"]}
+    )
+    assert "Queued" in (await answered.wait_for_message()).content
+    await eventually(lambda: len(from_discord(wp)) == 1, 5)
+    assert from_discord(wp)[0].parent == readers[7].id
+
+    # A value that is no comment of this thread is refused privately; nothing is posted.
+    before = len(world.emu.messages_in(thread))
+    refused = await world.emu.run_command(
+        world.alice, thread, "comment", {"text": "Lost", "reply_to": "999999"}
+    )
+    told = await refused.wait_for_message()
+    assert refused.ephemeral and "must be a blog comment shown in this thread" in told.content
+    assert len(world.emu.messages_in(thread)) == before
+
+    # A plain reply to a packed message cannot say which comment it answers: top-level, and
+    # "Blog status" says why and what to use instead.
+    said = await world.emu.post_message(world.alice, thread, "Which one of you?", reply_to=packs[1])
+    await eventually(lambda: len(from_discord(wp)) == 2, 5)
+    assert from_discord(wp)[1].parent == 0
+    why = await world.emu.run_message_command(world.alice, said, "Blog status")
+    explained = (await why.wait_for_message()).content
+    assert "posted as a new comment" in explained and "several blog comments" in explained
+    assert "`/comment` with `reply_to:`" in explained
+
+
+def shown_comments(world: World, thread: Channel) -> int:
+    """Blog comments the thread shows: one per plain message, one per embed of a packed one."""
+    return sum(len(m.embeds) or 1 for m in mirrored(world, thread))

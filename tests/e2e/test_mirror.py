@@ -214,9 +214,11 @@ async def test_edits_trash_and_late_approvals_are_followed_through_the_poll(
     fresh = comment(blog, "<p>Late to the party</p>", "Eve", 30)
     await cycle(harness)  # sees the new comment; its sync reconciles everything else
     await world.emu.wait_until(
-        lambda: [any(shows(m, c) for m in comments_in(world, thread)) for c in (ben, held)]
-        == [False, True]
-        and any("Twice." in m.content for m in comments_in(world, thread))
+        lambda: (
+            [any(shows(m, c) for m in comments_in(world, thread)) for c in (ben, held)]
+            == [False, True]
+            and any("Twice." in m.content for m in comments_in(world, thread))
+        )
     )
     messages = comments_in(world, thread)
     edited = next(m for m in messages if shows(m, claire))
