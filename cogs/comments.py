@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 MAX_COMMENT = 1800  # the echo adds the member's name; a message holds 2000 characters
 MAX_CHOICES = 25  # Discord's limits for autocomplete answers
 MAX_CHOICE_VALUE = 100
+# At start, the latest messages of each thread with synced replies are read again (one history
+# page) for edits and deletions made while the bot was away.
+RECHECK_MESSAGES = 100
 CONSENT_CHOICES = [
     app_commands.Choice(name="Publish my thread replies", value=Consent.ALWAYS.value),
     app_commands.Choice(name="Ask me each time", value=Consent.ASK.value),
@@ -138,6 +141,8 @@ class Comments(commands.Cog):
 
     async def _catch_up_thread(self, point: CatchUp) -> None:
         channel = self.bot.get_partial_messageable(point.thread_id, guild_id=point.guild_id)
+        if point.recheck:
+            await self._recheck_thread(channel, point)
         last = None
         async for message in channel.history(
             after=discord.Object(point.after_message_id), oldest_first=True, limit=None
@@ -151,6 +156,22 @@ class Comments(commands.Cog):
                 )
         if last is not None:
             await self.service.caught_up(point.thread_id, last)
+
+    async def _recheck_thread(self, channel: discord.PartialMessageable, point: CatchUp) -> None:
+        """The thread's latest messages, one request: members' edits and deletions made while
+        the bot was away reach the blog, and status reactions a stop cut short are put right.
+        Older messages are not read again (see README)."""
+        window = [m async for m in channel.history(limit=RECHECK_MESSAGES)]  # newest first
+        if not window:
+            return
+        first = window[-1].id if len(window) == RECHECK_MESSAGES else 0  # 0: the whole thread
+        shown = [
+            incoming_from(m, Source.MESSAGE, guild_id=point.guild_id, thread_id=point.thread_id)
+            for m in window
+            if is_member_message(m)
+        ]
+        mine = {m.id: {str(r.emoji) for r in m.reactions if r.me} for m in window}
+        await self.service.recheck(point.thread_id, shown, (first, window[0].id), mine)
 
     # --- explicit requests (no intent needed) --------------------------------------------
 

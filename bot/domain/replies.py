@@ -65,6 +65,8 @@ STATUS_EMOJI: dict[Status, str] = {
     Status.DISCORD_ONLY: "🔒",
     Status.REJECTED: "🔒",
 }
+# A status each reaction stands for (statuses sharing one look alike, which is all that counts).
+STATUS_OF_EMOJI: dict[str, Status] = {emoji: status for status, emoji in STATUS_EMOJI.items()}
 # Statuses whose blog comment may still change: the author's edits and deletions follow.
 ON_THE_BLOG = frozenset({Status.PUBLISHED, Status.HELD})
 # Statuses of a reply still on its way to the blog or on it (not kept in Discord, not deleted).

@@ -335,6 +335,27 @@ class ReplyRepository:
         )
         return [_reply(r) for r in rows]
 
+    async def threads_with_member_messages(self) -> set[int]:
+        """Threads holding replies taken in from members' own messages (not /comment echoes,
+        which are the bot's) that were not deleted: their edits and deletions matter."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT thread_id FROM discord_replies "
+            "WHERE source != 'command' AND status != 'deleted'"
+        )
+        return {r["thread_id"] for r in rows}
+
+    async def member_messages_between(
+        self, thread_id: int, first_message_id: int, last_message_id: int
+    ) -> list[StoredReply]:
+        """Those replies of a thread whose message ids lie in the range, both ends included."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM discord_replies WHERE thread_id = ? "
+            "AND message_id BETWEEN ? AND ? AND source != 'command' AND status != 'deleted' "
+            "ORDER BY message_id",
+            (thread_id, first_message_id, last_message_id),
+        )
+        return [_reply(r) for r in rows]
+
     async def unannounced(self) -> list[StoredReply]:
         """Replies waiting for an answer whose question or card was never posted (a stop
         came in between): they are asked again at start."""

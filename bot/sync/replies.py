@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -24,6 +24,8 @@ from typing import Protocol, runtime_checkable
 from bot.blog.errors import BlogError
 from bot.domain.replies import (
     ON_THE_BLOG,
+    STATUS_EMOJI,
+    STATUS_OF_EMOJI,
     Approval,
     Consent,
     Source,
@@ -129,11 +131,14 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class CatchUp:
-    """A thread whose history after `after_message_id` must be read again at start."""
+    """A thread whose history after `after_message_id` must be read again at start;
+    `recheck`: members' messages of it were taken in, whose edits and deletions made while the
+    bot was away must be looked for too."""
 
     thread_id: int
     guild_id: int
     after_message_id: int
+    recheck: bool = False
 
 
 class ReplyService:
@@ -578,14 +583,49 @@ class ReplyService:
     async def catch_up_points(self) -> list[CatchUp]:
         """Each unpaused mirrored thread with where its unread history starts."""
         points = []
+        with_messages = await self.replies.threads_with_member_messages()
         for thread in await self._mirror.threads():
             if thread.paused:
                 continue
             after = await self.replies.cursor(thread.thread_id)
             if after is None:
                 after = snowflake_at(thread.linked_at)
-            points.append(CatchUp(thread.thread_id, thread.guild_id, after))
+            recheck = thread.thread_id in with_messages
+            points.append(CatchUp(thread.thread_id, thread.guild_id, after, recheck))
         return points
+
+    async def recheck(
+        self,
+        thread_id: int,
+        shown: Sequence[Incoming],
+        span: tuple[int, int],
+        reactions: Mapping[int, Collection[str]],
+    ) -> None:
+        """What changed while the bot was away (Discord does not replay it): `shown` is what
+        the thread holds now of members' messages with ids in `span` (first, last), a stretch
+        of its history read in one piece, and `reactions` the bot's own on them. Every reply
+        taken in from that stretch follows: gone from it means deleted, other text means
+        edited, and a status reaction a stop left behind is put right."""
+        now = {message.message_id: message for message in shown}
+        for reply in await self.replies.member_messages_between(thread_id, *span):
+            current = now.get(reply.message_id)
+            if current is None:
+                await self.deleted(reply.message_id)
+                continue
+            if current.content != reply.content:
+                await self.edited(current)
+            await self._put_right(reply.message_id, reactions.get(reply.message_id, ()))
+
+    async def _put_right(self, message_id: int, mine: Collection[str]) -> None:
+        reply = await self.replies.get(message_id)
+        if reply is None:
+            return
+        wanted = STATUS_EMOJI.get(reply.status)
+        stale = [STATUS_OF_EMOJI[e] for e in mine if e != wanted and e in STATUS_OF_EMOJI]
+        for previous in stale:
+            await self._port.show_status(reply, previous)
+        if not stale and wanted is not None and wanted not in mine:
+            await self._port.show_status(reply, None)
 
     async def caught_up(self, thread_id: int, last_message_id: int) -> None:
         await self.replies.advance_cursor(thread_id, last_message_id)

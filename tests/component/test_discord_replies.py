@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -373,6 +373,35 @@ async def test_a_crash_between_the_write_and_its_record_posts_once_after_restart
     assert len(world.comments()) == 1
     reply = await restarted.replies.get(incoming.message_id)
     assert reply.status is Status.PUBLISHED
+
+
+async def test_a_recheck_after_a_stop_follows_edits_deletions_and_put_status_right(world):
+    await consent(world, ALICE)
+    edited, deleted, same, outside = (message(f"Reply {n}") for n in range(4))
+    for incoming in (edited, deleted, same, outside):
+        await published(world, incoming)
+    world.port.shown.clear()
+    span = (edited.message_id, same.message_id)  # `outside` is newer: not in what was read
+    now_shown = [
+        replace(edited, content="Reply 0, edited", content_html="<p>Reply 0, edited</p>"),
+        same,
+    ]
+    mine = {edited.message_id: {"✅"}, same.message_id: {"⏳"}}  # a stop cut `same` short
+
+    await world.service.recheck(THREAD, now_shown, span, mine)
+    await world.settle()
+
+    by_message = {r.message_id: r for r in await world.replies.in_thread(THREAD)}
+    assert by_message[deleted.message_id].status is Status.DELETED
+    assert by_message[outside.message_id].status is Status.PUBLISHED  # not judged unseen
+    on_blog = {c.content.split("<!--")[0] for c in world.comments() if c.status == "1"}
+    assert on_blog == {"<p>Reply 0, edited", "<p>Reply 2", "<p>Reply 3"}
+    assert world.port.shown == {same.message_id: ["published"]}  # ⏳ -> ✅ only where wrong
+
+    await world.service.recheck(THREAD, now_shown, span, mine | {same.message_id: {"✅"}})
+    await world.settle()
+    assert len(world.comments()) == 4  # again: nothing more happens
+    assert world.port.shown == {same.message_id: ["published"]}
 
 
 # --- approval, failures ------------------------------------------------------------------------

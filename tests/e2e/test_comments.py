@@ -246,6 +246,35 @@ async def test_replies_posted_while_the_bot_was_away_are_caught_up_exactly_once(
     assert [c.parent for c in from_discord(wp)] == [0, her.reader_comment.id, 0]
 
 
+async def test_edits_and_deletions_made_while_the_bot_was_away_reach_the_blog(
+    harness: BotHarness, wp: FakeWordPress, her: HerReview
+):
+    await start(harness, wp)
+    world = harness.world
+    await agree(world)
+    thread, reader = await her_thread(harness, her)
+    kept = await world.emu.post_message(world.alice, thread, "I will edit this", reply_to=reader)
+    gone = await world.emu.post_message(world.alice, thread, "I will delete this")
+    same = await world.emu.post_message(world.alice, thread, "I stay as I am")
+    await eventually(lambda: len(from_discord(wp)) == 3, 5)
+    by_text = {c.content.split("<!--")[0]: c for c in from_discord(wp)}
+    versions = {c.id: c.content for c in from_discord(wp)}
+
+    await harness.stop()  # Discord does not replay what happens now
+    await world.emu.edit_message(kept, "I will edit this: edited while the bot was away")
+    await world.emu.delete_message(gone)
+    await harness.start()
+
+    edited = by_text["<p>I will edit this"]
+    await eventually(lambda: "edited while the bot was away" in edited.content, 10)
+    await eventually(lambda: by_text["<p>I will delete this"].status == "trash", 10)
+    unchanged = by_text["<p>I stay as I am"]
+    assert unchanged.content == versions[unchanged.id]
+    assert edited.parent == her.reader_comment.id
+    assert len(from_discord(wp)) == 3  # nothing posted twice
+    await world.emu.wait_until(lambda: "✅" in same.reactions, 5)
+
+
 async def test_moderators_see_a_failed_reply_in_status_and_retry_it(
     harness: BotHarness, wp: FakeWordPress, her: HerReview
 ):
