@@ -138,6 +138,7 @@ class ReviewBridge(commands.Bot):
         self.reads_messages = False  # the Message Content intent, decided in setup_hook
         self.reply_port = DiscordReplyPort(self, self.pacer)
         self._heartbeat: asyncio.Task[None] | None = None
+        self.set_up = False  # setup_hook has finished: closing no longer pulls things from under it
 
     async def setup_hook(self) -> None:
         self.database = await open_database(self.settings.database_path)
@@ -161,6 +162,7 @@ class ReviewBridge(commands.Bot):
         await self._serve_push()
         self._mirror_start = asyncio.create_task(self._start_mirror(), name="mirror-start")
         self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
+        self.set_up = True
 
     async def _beat(self) -> None:
         """Record that this process is alive, for `reviewbridge check --live` (health checks)."""

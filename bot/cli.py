@@ -194,11 +194,20 @@ async def _serve(settings: Settings, token: Secret) -> None:
     from bot.app import ReviewBridge
 
     bot = ReviewBridge(settings)
+    serving = asyncio.current_task()
+    assert serving is not None
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda s=signum: _shutdown(bot, s))
-    async with bot:
-        await bot.start(token.reveal())
+        loop.add_signal_handler(signum, lambda s=signum: _shutdown(bot, s, serving))
+    try:
+        async with bot:  # its exit closes everything, also after a cancelled start-up
+            await bot.start(token.reveal())
+    except asyncio.CancelledError:
+        if not _stopped_early:
+            raise
+        serving.uncancel()
+        log.info("stopped during start-up")
+        return
     # start() returns as soon as Discord is disconnected; a close begun by a signal still has
     # the mirror, the HTTP session and the database to close (its aiosqlite thread would keep
     # the process alive).
@@ -207,10 +216,18 @@ async def _serve(settings: Settings, token: Secret) -> None:
 
 
 _closing: set[asyncio.Future[None]] = set()
+_stopped_early: list[int] = []  # the signal that cut start-up short, if one did
 
 
-def _shutdown(bot: ReviewBridge, signum: int) -> None:
+def _shutdown(bot: ReviewBridge, signum: int, serving: asyncio.Task[None]) -> None:
     log.info("received %s, closing", signal.Signals(signum).name)
+    if not bot.set_up:
+        # Closing now would shut the database under setup_hook's feet: stop start-up itself
+        # (once: a second signal must not cut short the closing that follows).
+        if not _stopped_early:
+            _stopped_early.append(signum)
+            serving.cancel()
+        return
     task = asyncio.ensure_future(bot.close())
     _closing.add(task)  # the loop keeps only weak references to tasks
     task.add_done_callback(_closing.discard)

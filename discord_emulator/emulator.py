@@ -108,6 +108,7 @@ class DiscordEmulator:
         self.interactions: dict[int, Interaction] = {}
         self.interaction_tokens: dict[str, Interaction] = {}
         self._faults: dict[str, list[int]] = {}
+        self._stalls: dict[str, list[float]] = {}
         self._runner: web.AppRunner | None = None
 
     # ----- lifecycle -----
@@ -807,6 +808,15 @@ class DiscordEmulator:
     def take_fault(self, route: str) -> int | None:
         pending = self._faults.get(route)
         return pending.pop(0) if pending else None
+
+    def stall_next(self, route: str, seconds: float) -> None:
+        """Hold the next call of ``route`` for ``seconds`` (real time) before answering it: a
+        slow Discord, or a moment to act while the client waits."""
+        self._stalls.setdefault(route, []).append(seconds)
+
+    def take_stall(self, route: str) -> float:
+        pending = self._stalls.get(route)
+        return pending.pop(0) if pending else 0.0
 
     def drop_gateway(self, app: Application) -> None:
         """Cut the bot's gateway connection without a close frame (like a network drop)."""

@@ -3,6 +3,7 @@ middleware for auth, fault injection, rate limits and per-route counters."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -132,6 +133,8 @@ def make_middleware(emu: DiscordEmulator) -> Any:
             token = bearer_token(request)
             if emu.state.app_for_token(token) is None:
                 return _error(unauthorized(), {})
+        if stall := emu.take_stall(key):
+            await asyncio.sleep(stall)
         status = emu.take_fault(key)
         if status == 429:
             return _injected_rate_limit(emu, key)

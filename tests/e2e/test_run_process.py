@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 
 from discord_emulator import DiscordEmulator
@@ -112,3 +113,25 @@ async def test_check_live_follows_the_running_bot(world, tmp_path):
     finally:
         bot.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.wait(), timeout=30)
+
+
+async def test_sigterm_during_start_up_stops_cleanly(world, tmp_path):
+    """An operator stopping the bot while it still starts (a slow Discord holds its command
+    sync): it stops at once with exit status 0, no traceback, the database intact."""
+    sync = "PUT /applications/{application_id}/commands"
+    world.emu.stall_next(sync, seconds=20)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=operator_env(world), cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    async with asyncio.timeout(30):
+        while not world.emu.stats.requests[sync]:  # start-up is waiting for the sync
+            await asyncio.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=10)
+    log = output.decode()
+    assert process.returncode == 0, log
+    assert "stopped during start-up" in log and "Traceback" not in log, log
+    database = tmp_path / "data" / "reviewbridge.sqlite3"
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -265,6 +266,16 @@ async def test_fault_injection_fails_the_next_calls(
     world.emu.fail_next("GET /users/@me", times=2, status=503)
     statuses = [(await call(http, "GET", "/users/@me"))[0] for _ in range(3)]
     assert statuses == [503, 503, 200]
+
+
+async def test_a_stall_holds_only_the_next_call(world: World, http: aiohttp.ClientSession) -> None:
+    world.emu.stall_next("GET /users/@me", seconds=0.3)
+    began = time.monotonic()
+    assert (await call(http, "GET", "/users/@me"))[0] == 200
+    held = time.monotonic() - began
+    began = time.monotonic()
+    assert (await call(http, "GET", "/users/@me"))[0] == 200
+    assert held >= 0.3 and time.monotonic() - began < 0.3
 
 
 async def test_command_validation_and_overwrite_counting(
