@@ -228,7 +228,8 @@ class Comments(commands.Cog):
         # Checked before the echo is posted: a refused choice leaves nothing in the thread.
         parent = None if reply_to is None else await self.service.reply_target(channel.id, reply_to)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        echo = await channel.send(echo_text(interaction.user.display_name, text))
+        answering = None if parent is None else parent.author
+        echo = await channel.send(echo_text(interaction.user.display_name, text, answering))
         users = await mention_names(guild, text)
         reply = await self.service.request(
             Incoming(

@@ -14,9 +14,11 @@ MAX_LISTED = 15
 MAX_ERROR = 120
 
 
-def echo_text(display_name: str, text: str) -> str:
-    """What /comment shows in the thread: the member's words, said through the bot."""
-    return f"**{safe_inline(display_name, 80)}** (for the blog):\n{text}"
+def echo_text(display_name: str, text: str, answering: str | None = None) -> str:
+    """What /comment shows in the thread: the member's words, said through the bot, and whose
+    blog comment they answer when they chose one."""
+    to = f", replying to **{safe_inline(answering, 40)}**" if answering else ""
+    return f"**{safe_inline(display_name, 80)}** (for the blog{to}):\n{text}"
 
 
 def pending_line(reply: StoredReply) -> str:

@@ -369,6 +369,8 @@ async def test_comment_reply_to_answers_one_comment_of_a_packed_backfill(
     assert "Queued" in (await answered.wait_for_message()).content
     await eventually(lambda: len(from_discord(wp)) == 1, 5)
     assert from_discord(wp)[0].parent == readers[7].id
+    echo = world.emu.messages_in(thread)[-1]
+    assert echo.content.startswith("**Alice** (for the blog, replying to **Reader 7**):")
 
     # A value that is no comment of this thread is refused privately; nothing is posted.
     before = len(world.emu.messages_in(thread))
