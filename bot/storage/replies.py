@@ -271,6 +271,11 @@ class ReplyBatch:
 
 
 class ReplyRepository:
+    HELD_ON_BLOG_SQL = (
+        f"SELECT {_COLUMNS} FROM discord_replies WHERE status = 'held' "
+        "AND comment_id IS NOT NULL ORDER BY message_id"
+    )
+
     def __init__(self, database: Database) -> None:
         self._db = database
 
@@ -329,10 +334,7 @@ class ReplyRepository:
     async def held_on_blog(self) -> list[StoredReply]:
         """Replies whose comment waits in the blog's moderation queue, as far as we know: a
         blog moderator may have approved, trashed or spammed it since."""
-        rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM discord_replies WHERE status = 'held' "
-            "AND comment_id IS NOT NULL ORDER BY message_id"
-        )
+        rows = await self._db.fetch_all(self.HELD_ON_BLOG_SQL)
         return [_reply(r) for r in rows]
 
     async def threads_with_member_messages(self) -> set[int]:

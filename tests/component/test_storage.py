@@ -88,3 +88,17 @@ async def test_upgrade_from_every_earlier_schema_keeps_data(tmp_path, start):
     assert (await upgraded.fetch_one("PRAGMA foreign_key_check")) is None
     assert (await upgraded.fetch_one("PRAGMA integrity_check"))[0] == "ok"
     await upgraded.close()
+
+
+async def test_the_periodic_held_reply_check_reads_an_index_not_the_replies_table(tmp_path):
+    from bot.storage.replies import ReplyRepository
+
+    database = await open_database(tmp_path / "bot.sqlite3")
+    try:
+        sql = ReplyRepository.HELD_ON_BLOG_SQL
+        plan = " ".join(
+            str(row[3]) for row in await database.fetch_all(f"EXPLAIN QUERY PLAN {sql}")
+        )
+        assert "USING INDEX discord_replies_held" in plan, plan  # the held rows only
+    finally:
+        await database.close()
