@@ -212,7 +212,9 @@ class ReviewBridge(commands.Bot):
             clock,
         )
         writer.register(self.mirror.outbox)
-        return ReplyService(self.database, self.mirror.outbox, port, self.blog.get, clock)
+        service = ReplyService(self.database, self.mirror.outbox, port, self.blog.get, clock)
+        self.mirror.follow_members_gone(service.follow_blog)
+        return service
 
     async def _start_mirror(self) -> None:
         """Work the mirror's outbox once the gateway delivered the guilds, catch up on what

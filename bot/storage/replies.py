@@ -337,6 +337,15 @@ class ReplyRepository:
         rows = await self._db.fetch_all(self.HELD_ON_BLOG_SQL)
         return [_reply(r) for r in rows]
 
+    async def published_as(self, comment_ids: Sequence[str]) -> list[StoredReply]:
+        """Published replies whose blog comments are among `comment_ids`."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM discord_replies WHERE status = 'published' "
+            "AND comment_id IN (SELECT value FROM json_each(?)) ORDER BY message_id",
+            (json.dumps(list(comment_ids)),),
+        )
+        return [_reply(r) for r in rows]
+
     async def threads_with_member_messages(self) -> set[int]:
         """Threads holding replies taken in from members' own messages (not /comment echoes,
         which are the bot's) that were not deleted: their edits and deletions matter."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -73,6 +73,7 @@ class SyncReport:
     removed: int = 0
     packed: bool = False
     error: str | None = None
+    members_gone: tuple[str, ...] = ()  # see Plan.members_gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,7 @@ class MirrorEngine:
         self._hinted: set[str] = set()
         self._hint_tasks: dict[str, asyncio.Task[None]] = {}
         self._full_sync_wanted = False
+        self._members_gone: Callable[[list[str]], Awaitable[object]] | None = None
         self._full_sync: asyncio.Task[None] | None = None
         self._worker: asyncio.Task[None] | None = None
 
@@ -326,7 +328,20 @@ class MirrorEngine:
             async with self._mirror.batch(self._now()) as batch:
                 reports = [await self._plan_and_store(batch, t, comments) for t in threads]
         self.outbox.notify()
+        await self._tell_members_gone([c for r in reports for c in r.members_gone])
         return reports
+
+    def follow_members_gone(self, follow: Callable[[list[str]], Awaitable[object]]) -> None:
+        """Who hears of members' blog comments that are no longer approved (the replies)."""
+        self._members_gone = follow
+
+    async def _tell_members_gone(self, comment_ids: list[str]) -> None:
+        if not comment_ids or self._members_gone is None:
+            return
+        try:
+            await self._members_gone(comment_ids)
+        except Exception:  # the mirror's own sync succeeded; a later sync asks again
+            log.exception("following members' comments gone from the blog failed")
 
     async def _plan_and_store(
         self, batch: MirrorBatch, thread: MirrorThread, comments: Sequence[BlogComment]
@@ -351,6 +366,7 @@ class MirrorEngine:
             updated=len(plan.updates),
             removed=len(plan.removes),
             packed=plan.packed,
+            members_gone=plan.members_gone,
         )
 
     async def _store(self, batch: MirrorBatch, thread_id: int, plan: Plan) -> None:

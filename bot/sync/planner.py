@@ -54,6 +54,10 @@ class Plan:
     updates: tuple[Update, ...] = ()
     removes: tuple[str, ...] = ()
     backfill: bool = False  # the thread showed nothing before
+    # Comments the bot wrote for members that are no longer approved on the blog (held again,
+    # trashed, spammed or deleted by a blog moderator): nothing to do in the thread, but the
+    # members' replies follow (the Discord -> blog side looks them up).
+    members_gone: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -110,12 +114,10 @@ def plan_thread(
     backfill = not mirrored
     if backfill and len(creates) > pack_threshold:
         creates = [replace(c, packed=True) for c in creates]
-    removes = tuple(
-        comment_id
-        for comment_id, shown in mirrored.items()
-        if comment_id not in wanted and shown.render_key != FROM_DISCORD
-    )
-    return Plan(tuple(creates), tuple(updates), removes, backfill)
+    gone = [comment_id for comment_id in mirrored if comment_id not in wanted]
+    removes = tuple(c for c in gone if mirrored[c].render_key != FROM_DISCORD)
+    members_gone = tuple(c for c in gone if mirrored[c].render_key == FROM_DISCORD)
+    return Plan(tuple(creates), tuple(updates), removes, backfill, members_gone)
 
 
 def _unique(comments: Sequence[BlogComment]) -> dict[str, BlogComment]:

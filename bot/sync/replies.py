@@ -548,35 +548,57 @@ class ReplyService:
                 found[comment_id] = comment.status
         return found
 
+    async def follow_blog(self, comment_ids: Sequence[str]) -> list[Change]:
+        """The mirror saw these comments of members leave the blog's approved list: a blog
+        moderator held them again, trashed, spammed or deleted them. Their published replies
+        follow (held ones are watched by `watch_held`); one look-up per 100, none when none is
+        published. A blog that does not answer now is asked again at the next sync."""
+        published = await self.replies.published_as(comment_ids)
+        if not published:
+            return []
+        try:
+            statuses = await self._moderation([r.comment_id or "" for r in published])
+        except BlogError as error:
+            log.info("members' comments gone from the blog not looked up yet: %s", error)
+            return []
+        changes = []
+        for reply in published:
+            change = await self._follow_moderator(reply, statuses.get(reply.comment_id or ""))
+            if change is not None:
+                changes.append(change)
+        return changes
+
     async def _follow_moderator(self, reply: StoredReply, on_blog: str | None) -> Change | None:
         """Apply the comment's status on the blog (`None`: deleted for good) to a reply seen
-        held: approved, it is published; trashed, spammed or deleted, it stays in Discord.
-        Checked again in the transaction: the member may have deleted it meanwhile, or another
-        look-up (the "Blog status" menu) got there first; either way nothing is done."""
-        if on_blog != "approved" and on_blog not in _TAKEN_OFF:
-            return None  # still held (or its review is in the trash): nothing to follow yet
+        held or published: approved, it is published; held, it is held; trashed, spammed or
+        deleted, it stays in Discord. Checked again in the transaction: the member may have
+        deleted it meanwhile, or another look-up (the "Blog status" menu) got there first;
+        either way nothing is done."""
+        after = _after_moderation(reply.status, on_blog)
+        if after is None:
+            return None
         async with self.replies.batch(self._now()) as batch:
             current = await batch.get(reply.message_id)
             if (
                 current is None
-                or current.status is not Status.HELD
+                or current.status is not reply.status
                 or current.comment_id != reply.comment_id
             ):
                 return None
-            if on_blog == "approved":
-                await batch.set_status(reply.message_id, Status.PUBLISHED, held=False)
-            else:
+            if after is Status.REJECTED:
                 await _take_off(batch, current, on_blog)
+            else:
+                await batch.set_status(reply.message_id, after, held=after is Status.HELD)
         updated = await self._current(reply.message_id)
         log.info(
-            "held reply message=%d comment=%s is %s on the blog: %s",
+            "reply message=%d comment=%s is %s on the blog: %s",
             reply.message_id,
             reply.comment_id,
             on_blog or "deleted",
             updated.status.value,
         )
-        await self._port.show_status(updated, Status.HELD)
-        return Change(updated, Status.HELD)
+        await self._port.show_status(updated, reply.status)
+        return Change(updated, reply.status)
 
     # --- start-up ------------------------------------------------------------------------
 
@@ -682,7 +704,7 @@ class ReplyService:
 
 
 async def _take_off(batch: ReplyBatch, reply: StoredReply, on_blog: str | None) -> None:
-    """A blog moderator removed the held comment: the reply stays in Discord only. Its comment
+    """A blog moderator removed the comment: the reply stays in Discord only. Its comment
     is forgotten, so deleting the message later sends nothing (the blog moderator's trash or
     spam verdict stands) and the bot never posts it again by itself."""
     if reply.comment_id is not None:
@@ -691,8 +713,21 @@ async def _take_off(batch: ReplyBatch, reply: StoredReply, on_blog: str | None) 
     await batch.set_status(reply.message_id, Status.REJECTED, error=taken_off_reason(on_blog))
 
 
+def _after_moderation(status: Status, on_blog: str | None) -> Status | None:
+    """A held or published reply's new status once its comment is `on_blog` (None: deleted
+    for good); None when nothing changes (or its review is in the trash, from where it may
+    come back)."""
+    if on_blog in _TAKEN_OFF:
+        return Status.REJECTED
+    if status is Status.HELD and on_blog == "approved":
+        return Status.PUBLISHED
+    if status is Status.PUBLISHED and on_blog == "hold":
+        return Status.HELD
+    return None
+
+
 def taken_off_reason(on_blog: str | None) -> str:
-    """Why a held reply left the blog, for its author (`on_blog` None: deleted for good)."""
+    """Why a reply left the blog, for its author (`on_blog` None: deleted for good)."""
     return f"A blog moderator {_TAKEN_OFF[on_blog]}; it stays in Discord only."
 
 

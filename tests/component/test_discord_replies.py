@@ -128,6 +128,7 @@ def make_world(db, blog: Blog, wp, post, clock) -> World:
         engine.outbox
     )
     service = ReplyService(db, engine.outbox, port, provider, clock)
+    engine.follow_members_gone(service.follow_blog)  # as the app wires them
     return World(wp, post, engine, discord, port, service, service.replies, db, provider)
 
 
@@ -452,6 +453,44 @@ async def test_a_refused_reply_fails_with_a_reason_and_a_moderator_retry_publish
 
 
 # --- held replies follow the blog's moderators -------------------------------------------------
+
+
+async def test_a_published_reply_follows_a_blog_moderator_who_takes_it_back(world):
+    await consent(world, ALICE)
+    unapproved = await published(world, message("Unapprove me"))
+    spammed = await published(world, message("Spam me"))
+    on_blog = {c.content.split("<!--")[0]: c for c in world.comments()}
+    world.port.shown.clear()
+    world.wp.hold(on_blog["<p>Unapprove me"])
+    world.wp.spam(on_blog["<p>Spam me"])
+
+    await world.engine.sync_review(str(world.post.id))  # the mirror's next look at the blog
+
+    assert (await world.replies.get(unapproved.message_id)).status is Status.HELD
+    assert (await world.replies.get(spammed.message_id)).status is Status.REJECTED
+    assert "marked it as spam" in await world.service.explain(spammed.message_id)
+    assert world.port.shown == {unapproved.message_id: ["held"], spammed.message_id: ["rejected"]}
+
+    # Held again, the held-reply watch follows it; approved, it is published once more.
+    world.wp.approve(on_blog["<p>Unapprove me"])
+    await world.service.check_held()
+    assert (await world.replies.get(unapproved.message_id)).status is Status.PUBLISHED
+    await world.engine.sync_review(str(world.post.id))
+    await world.settle()
+    assert len(world.wp.comments) == 2  # nothing was sent again
+    assert world.port.shown[unapproved.message_id] == ["held", "published"]
+
+
+async def test_members_comments_gone_from_the_blog_cost_no_look_up_unless_published(world, wp):
+    await consent(world, ALICE)
+    reply = await published(world, message("Trash me, then look twice"))
+    [comment] = world.comments()
+    wp.trash(comment)
+    await world.engine.sync_review(str(world.post.id))
+    assert (await world.replies.get(reply.message_id)).status is Status.REJECTED
+    before = len(wp.requests)
+    await world.engine.sync_review(str(world.post.id))  # forgotten: nothing to look up
+    assert [r for r in wp.requests[before:] if "include" in r.query] == []
 
 
 class TickClock(FakeClock):

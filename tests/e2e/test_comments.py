@@ -275,6 +275,24 @@ async def test_edits_and_deletions_made_while_the_bot_was_away_reach_the_blog(
     await world.emu.wait_until(lambda: "✅" in same.reactions, 5)
 
 
+async def test_a_published_reply_trashed_by_a_blog_moderator_shows_it(
+    harness: BotHarness, wp: FakeWordPress, her: HerReview
+):
+    bot = await start(harness, wp)
+    world = harness.world
+    await agree(world)
+    thread, _ = await her_thread(harness, her)
+    said = await world.emu.post_message(world.alice, thread, "Trash me later")
+    await world.emu.wait_until(lambda: list(said.reactions) == ["✅"], 5)
+    [comment] = from_discord(wp)
+
+    wp.trash(comment)
+    await bot.mirror.sync_review(str(her.post.id))  # the next poll (or the plugin's push)
+    await world.emu.wait_until(lambda: list(said.reactions) == ["🔒"], 5)
+    why = await world.emu.run_message_command(world.alice, said, "Blog status")
+    assert "moved it to the trash" in (await why.wait_for_message()).content
+
+
 async def test_moderators_see_a_failed_reply_in_status_and_retry_it(
     harness: BotHarness, wp: FakeWordPress, her: HerReview
 ):
