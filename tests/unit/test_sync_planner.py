@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.blog.models import BlogComment, thread_order
+from bot.domain.replies import FROM_DISCORD
 from bot.sync.planner import Mirrored, Plan, apply_plan, plan_thread, render_key
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
@@ -59,6 +60,13 @@ def test_a_trashed_spammed_or_unapproved_comment_is_removed():
     plan = plan_thread([comment(1)], mirror([comment(1), comment(2)]))
     assert plan.removes == ("2",)
     assert not plan.creates and not plan.updates
+
+
+def test_a_members_comment_gone_from_the_blog_is_noted_not_removed():
+    shown = mirror([comment(1)]) | {"2": Mirrored(FROM_DISCORD, T0)}
+    plan = plan_thread([comment(1)], shown)
+    assert plan.members_gone == ("2",) and plan.removes == ()  # its message is the member's
+    assert plan.is_empty  # nothing to do in the thread
 
 
 def test_a_comment_approved_late_is_created_and_marked_late():
