@@ -1,4 +1,5 @@
-"""/about: what this bot is, how it is doing, and what is configured here."""
+"""/about: what this bot is, how it is doing, and what is configured here; /help: its
+commands."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from discord.ext import commands
 
 from bot.app import ReviewBridge
 from bot.config import Settings
+from bot.discord_ui import help as command_help
 from bot.discord_ui.replies import reply_ephemeral
 from bot.domain.text import escape_markdown, excerpt, neutralize_mentions
+from bot.errors import UserFacingError
 from bot.health import ComponentHealth
 from bot.sync.engine import ThreadStatus
 
@@ -99,6 +102,30 @@ class About(commands.Cog):
             name="This server", value=await self._guild_summary(interaction), inline=False
         )
         await reply_ephemeral(interaction, embed=embed)
+
+    async def command_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        names = command_help.choices(self.bot.tree, current)
+        return [app_commands.Choice(name=f"/{name}", value=name) for name in names]
+
+    @app_commands.command(name="help", description="The bot's commands, or one in detail")
+    @app_commands.describe(command="A command to explain, e.g. review search")
+    @app_commands.autocomplete(command=command_choices)
+    async def help(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        if command is None:
+            await reply_ephemeral(interaction, embed=command_help.overview(self.bot.tree))
+            return
+        entry = command_help.find(self.bot.tree, command)
+        if entry is None:
+            raise UserFacingError(
+                "There is no such command. Run `/help` without an option to see them all."
+            )
+        await reply_ephemeral(interaction, embed=command_help.detail(entry))
 
     async def _guild_summary(self, interaction: discord.Interaction) -> str:
         if interaction.guild_id is None:

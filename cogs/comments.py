@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.app import ReviewBridge
 from bot.discord_ui.approval import ApprovalButton
 from bot.discord_ui.consent import ConsentButton, consent_view, question
+from bot.discord_ui.help import WHO
 from bot.discord_ui.replies import reply_ephemeral
 from bot.discord_ui.reply_port import (
     comment_html,
@@ -61,10 +62,26 @@ class Comments(commands.Cog):
         self.service = bot.discord_replies
         only_in_guilds = app_commands.guild_only()
         self.publish_menu = only_in_guilds(
-            app_commands.ContextMenu(name="Publish to blog", callback=self.publish)
+            app_commands.ContextMenu(
+                name="Publish to blog",
+                callback=self.publish,
+                extras={
+                    "area": "Comment threads",
+                    "description": "Publish one of your messages in a review thread on the blog",
+                    WHO: "the message's author",
+                },
+            )
         )
         self.status_menu = only_in_guilds(
-            app_commands.ContextMenu(name="Blog status", callback=self.blog_status)
+            app_commands.ContextMenu(
+                name="Blog status",
+                callback=self.blog_status,
+                extras={
+                    "area": "Comment threads",
+                    "description": "Where a message is on its way to the blog, and why",
+                    WHO: "the message's author, moderators",
+                },
+            )
         )
         self._catching_up: asyncio.Task[None] | None = None
 

@@ -13,22 +13,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_ui.channel_checks import permission_labels
 from bot.discord_ui.replies import reply_ephemeral
 from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
-
-
-# Where Discord's settings screens use another name than the API.
-PERMISSION_LABELS = {
-    "manage_guild": "Manage Server",
-    "moderate_members": "Timeout Members",
-    "view_channel": "View Channels",
-}
-
-
-def permission_labels(names: list[str]) -> str:
-    return ", ".join(PERMISSION_LABELS.get(n, n.replace("_", " ").title()) for n in names)
 
 
 def describe_user_error(error: app_commands.AppCommandError) -> str | None:

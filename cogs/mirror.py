@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.app import ReviewBridge
 from bot.blog.errors import BlogError
+from bot.discord_ui.help import needs_permissions
 from bot.discord_ui.mirror_status import mirror_status_embed
 from bot.discord_ui.replies import reply_ephemeral
 from bot.discord_ui.reply_text import pending_embed, pending_line, reply_choice_name
@@ -101,12 +102,12 @@ class Mirror(
         if not thread.permissions_for(me).read_message_history:
             raise UserFacingError(f"I need Read Message History in {thread.mention}.")
 
+    @needs_permissions(manage_threads=True)
     @app_commands.command(name="link", description="Mirror a review's blog comments in a thread")
     @app_commands.describe(
         review="Start typing a title", thread="The thread (default: the one you are in)"
     )
     @app_commands.autocomplete(review=review_choices)
-    @app_commands.checks.has_permissions(manage_threads=True)
     async def link(
         self, interaction: discord.Interaction, review: str, thread: discord.Thread | None = None
     ) -> None:
@@ -134,9 +135,9 @@ class Mirror(
             f"{_changes(report)}{backfill}.",
         )
 
+    @needs_permissions(manage_threads=True)
     @app_commands.command(name="unlink", description="Stop mirroring blog comments in a thread")
     @app_commands.describe(thread="The thread (default: the one you are in)")
-    @app_commands.checks.has_permissions(manage_threads=True)
     async def unlink(
         self, interaction: discord.Interaction, thread: discord.Thread | None = None
     ) -> None:
@@ -148,9 +149,9 @@ class Mirror(
             f"{target.mention} no longer mirrors blog comments; the messages already there stay.",
         )
 
+    @needs_permissions(manage_threads=True)
     @app_commands.command(name="pause", description="Pause mirroring in a thread")
     @app_commands.describe(thread="The thread (default: the one you are in)")
-    @app_commands.checks.has_permissions(manage_threads=True)
     async def pause(
         self, interaction: discord.Interaction, thread: discord.Thread | None = None
     ) -> None:
@@ -161,9 +162,9 @@ class Mirror(
             interaction, f"Paused: {target.mention} catches up when you run `/mirror resume`."
         )
 
+    @needs_permissions(manage_threads=True)
     @app_commands.command(name="resume", description="Resume mirroring in a thread")
     @app_commands.describe(thread="The thread (default: the one you are in)")
-    @app_commands.checks.has_permissions(manage_threads=True)
     async def resume(
         self, interaction: discord.Interaction, thread: discord.Thread | None = None
     ) -> None:
@@ -174,11 +175,11 @@ class Mirror(
         await self.bot.mirror.hint(status.review_id)  # catch up on what changed meanwhile
         await reply_ephemeral(interaction, f"Resumed: {target.mention} is catching up.")
 
+    @needs_permissions(manage_threads=True)
     @app_commands.command(
         name="resync", description="Compare a thread with the blog and repair what differs"
     )
     @app_commands.describe(thread="The thread (default: the one you are in)")
-    @app_commands.checks.has_permissions(manage_threads=True)
     async def resync(
         self, interaction: discord.Interaction, thread: discord.Thread | None = None
     ) -> None:
@@ -193,9 +194,9 @@ class Mirror(
             "messages in the thread are repaired too.",
         )
 
+    @needs_permissions(manage_threads=True)
     @app_commands.command(name="status", description="How comment mirroring is doing")
     @app_commands.describe(thread="Only this thread (default: the one you are in, else all)")
-    @app_commands.checks.has_permissions(manage_threads=True)
     async def status(
         self, interaction: discord.Interaction, thread: discord.Thread | None = None
     ) -> None:
@@ -239,18 +240,18 @@ class Mirror(
     ) -> None:
         await answer_consent(self.bot.discord_replies, interaction, choice)
 
+    @needs_permissions(manage_threads=True)
     @app_commands.command(name="retry", description="Send a failed member reply to the blog again")
     @app_commands.describe(item="A failed reply (start typing its author or text)")
     @app_commands.autocomplete(item=reply_choices)
-    @app_commands.checks.has_permissions(manage_threads=True)
     async def retry(self, interaction: discord.Interaction, item: str) -> None:
         reply = await self.bot.discord_replies.retry(_reply_id(item), _guild_id(interaction))
         await reply_ephemeral(interaction, f"Retrying: {pending_line(reply)}")
 
+    @needs_permissions(manage_threads=True)
     @app_commands.command(name="drop", description="Keep a pending or failed reply in Discord")
     @app_commands.describe(item="A pending or failed reply (start typing its author or text)")
     @app_commands.autocomplete(item=reply_choices)
-    @app_commands.checks.has_permissions(manage_threads=True)
     async def drop(self, interaction: discord.Interaction, item: str) -> None:
         reply = await self.bot.discord_replies.reject(_reply_id(item), _guild_id(interaction))
         await reply_ephemeral(interaction, f"Dropped: {pending_line(reply)}")

@@ -28,6 +28,7 @@ from bot.blog.cards import card_from_url
 from bot.blog.errors import BlogError
 from bot.blog.models import Review
 from bot.discord_ui.announcer import DiscordAnnouncements
+from bot.discord_ui.help import WHO
 from bot.discord_ui.paging import Page, Pager, PageSource
 from bot.discord_ui.replies import reply_ephemeral
 from bot.discord_ui.review_cards import (
@@ -311,7 +312,11 @@ class Reviews(commands.GroupCog, group_name="review", group_description="The blo
         review_id = known.review_id if known else shared_review_id(card.url)
         return replace(ReviewRecord.from_review(card, "shared"), review_id=review_id)
 
-    @app_commands.command(name="announce", description="Announce a review now, or again")
+    @app_commands.command(
+        name="announce",
+        description="Announce a review now, or again",
+        extras={WHO: "Manage Messages or the author role"},
+    )
     @app_commands.describe(
         review="Start typing a title", again="Post it again even if it was announced already"
     )
@@ -344,7 +349,11 @@ class Reviews(commands.GroupCog, group_name="review", group_description="The blo
         link = self._link(destination.guild_id, destination.channel_id, posted)
         await reply_ephemeral(interaction, f"Announced: {link}")
 
-    @app_commands.command(name="backfill", description="Announce older reviews, oldest first")
+    @app_commands.command(
+        name="backfill",
+        description="Announce older reviews, oldest first",
+        extras={WHO: "Manage Server or the author role"},
+    )
     @app_commands.describe(count="How many of the newest older reviews to post (1-50)")
     async def backfill(
         self,

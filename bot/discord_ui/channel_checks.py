@@ -16,6 +16,19 @@ ANNOUNCE_PERMISSIONS = {
     "manage_webhooks": "Manage Webhooks",
     "add_reactions": "Add Reactions",
 }
+# Where Discord's settings screens use another name than the API.
+PERMISSION_LABELS = {
+    "manage_guild": "Manage Server",
+    "moderate_members": "Timeout Members",
+    "view_channel": "View Channels",
+}
+
+
+def permission_labels(names: list[str]) -> str:
+    """API permission names as members see them in Discord, joined with commas."""
+    return ", ".join(PERMISSION_LABELS.get(n, n.replace("_", " ").title()) for n in names)
+
+
 # A forum post is a thread: the bot needs no separate "create threads" there.
 FORUM_EXEMPT = frozenset({"create_public_threads"})
 
