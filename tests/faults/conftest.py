@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import discord
 import pytest
 
+from bot.discord_ui.invite import REQUIRED_PERMISSIONS
+from discord_emulator import Application, Channel, DiscordEmulator, Member
 from tests.component.fake_wordpress import FakeWordPress
-from tests.e2e.conftest import emu, harness, world
+from tests.e2e.conftest import TOKEN, emu, harness, world
 
 __all__ = ["emu", "harness", "world"]
 
@@ -76,3 +80,37 @@ async def blog() -> AsyncIterator[FakeWordPress]:
     fake = FakeWordPress()
     async with fake.serve():
         yield fake
+
+
+def film_club(
+    emu: DiscordEmulator, moderators: discord.Permissions
+) -> tuple[Application, Channel, Member]:
+    """The server of the kill tests: a review channel, a moderator, the bot installed."""
+    app = emu.create_application("Reviewbridge", token=TOKEN)
+    guild = emu.create_guild("Film Club")
+    channel = emu.create_channel(guild, "reviews")
+    role = emu.create_role(guild, "Moderators", permissions=int(moderators.value))
+    moderator = emu.add_member(guild, emu.create_user("mod"), roles=[role])
+    emu.install_app(app, guild, permissions=REQUIRED_PERMISSIONS.value)
+    return app, channel, moderator
+
+
+def bot_process(
+    emu: DiscordEmulator, blog: FakeWordPress, home: Path, *, poll_seconds: int
+) -> KillableProcess:
+    """`reviewbridge run` against this emulator and blog, with its database and log in `home`
+    (the operator's environment without their Discord and blog settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BLOG_"))}
+    env.update(
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_BASE=emu.api_base,
+        DISCORD_GATEWAY_URL=emu.gateway_url,
+        BLOG_URL=blog.url,
+        BLOG_ALLOW_PRIVATE_HOST="true",
+        BLOG_POLL_SECONDS=str(poll_seconds),
+        DATABASE_PATH=str(home / "bot.sqlite3"),
+        MIRROR_TIME_SCALE=str(emu.time_scale),
+    )
+    return KillableProcess(
+        [sys.executable, "-m", "bot", "run"], home, env=env, log=home / "bot.log"
+    )

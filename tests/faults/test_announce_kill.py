@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +19,10 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.discord_ui.invite import REQUIRED_PERMISSIONS
 from discord_emulator import Channel, DiscordEmulator
 from tests.component.fake_wordpress import FakeWordPress
-from tests.e2e.conftest import TOKEN
 
-from .conftest import KillableProcess, fault_runs
+from .conftest import bot_process, fault_runs, film_club
 
 RUNS = fault_runs(10)
 REVIEWS = 10
@@ -70,28 +66,8 @@ async def test_kill_9_while_announcing_then_restart_announces_each_review_once(
     database = tmp_path / "bot.sqlite3"
 
     async with DiscordEmulator(time_scale=TIME_SCALE) as emu:
-        app = emu.create_application("Reviewbridge", token=TOKEN)
-        guild = emu.create_guild("Film Club")
-        channel = emu.create_channel(guild, "reviews")
-        mods = emu.create_role(
-            guild, "Moderators", permissions=int(discord.Permissions(manage_guild=True).value)
-        )
-        moderator = emu.add_member(guild, emu.create_user("mod"), roles=[mods])
-        emu.install_app(app, guild, permissions=REQUIRED_PERMISSIONS.value)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BLOG_"))}
-        env.update(
-            DISCORD_TOKEN=TOKEN,
-            DISCORD_API_BASE=emu.api_base,
-            DISCORD_GATEWAY_URL=emu.gateway_url,
-            BLOG_URL=blog.url,
-            BLOG_ALLOW_PRIVATE_HOST="true",
-            BLOG_POLL_SECONDS="1",
-            DATABASE_PATH=str(database),
-            MIRROR_TIME_SCALE=str(TIME_SCALE),
-        )
-        bot = KillableProcess(
-            [sys.executable, "-m", "bot", "run"], tmp_path, env=env, log=tmp_path / "bot.log"
-        )
+        app, channel, moderator = film_club(emu, discord.Permissions(manage_guild=True))
+        bot = bot_process(emu, blog, tmp_path, poll_seconds=1)
         await bot.start()
         try:
             await emu.wait_until(lambda: bool(emu.commands(app)), timeout=30)
@@ -99,7 +75,7 @@ async def test_kill_9_while_announcing_then_restart_announces_each_review_once(
             setup = await emu.run_command(moderator, channel, "setup channel", {"channel": channel})
             await setup.wait_for_message(timeout=15)
             # The next watcher cycle takes the catalogue as the baseline: it is not announced.
-            await until(lambda: baseline_done(database, guild.id), timeout=30)
+            await until(lambda: baseline_done(database, channel.guild_id), timeout=30)
 
             new = [f"New Review {n}" for n in range(REVIEWS)]
             for title in new:

@@ -9,22 +9,18 @@ FAULT_RUNS=N runs N.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import discord
 import pytest
 
-from bot.discord_ui.invite import REQUIRED_PERMISSIONS
 from discord_emulator import Channel, DiscordEmulator, Message
 from tests.component.fake_wordpress import FakeComment, FakeWordPress
-from tests.e2e.conftest import TOKEN
 
-from .conftest import KillableProcess, fault_runs
+from .conftest import bot_process, fault_runs, film_club
 
 RUNS = fault_runs(10)
 COMMENTS = 240
@@ -92,28 +88,8 @@ async def test_kill_9_during_a_backfill_then_restart_shows_every_comment_once(
     latest = {c.id: f"Comment {n} text" for n, c in enumerate(comments)}
 
     async with DiscordEmulator(time_scale=TIME_SCALE) as emu:
-        app = emu.create_application("Reviewbridge", token=TOKEN)
-        guild = emu.create_guild("Film Club")
-        channel = emu.create_channel(guild, "reviews")
-        mods = emu.create_role(
-            guild, "Moderators", permissions=int(discord.Permissions(manage_threads=True).value)
-        )
-        moderator = emu.add_member(guild, emu.create_user("mod"), roles=[mods])
-        emu.install_app(app, guild, permissions=REQUIRED_PERMISSIONS.value)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BLOG_"))}
-        env.update(
-            DISCORD_TOKEN=TOKEN,
-            DISCORD_API_BASE=emu.api_base,
-            DISCORD_GATEWAY_URL=emu.gateway_url,
-            BLOG_URL=blog.url,
-            BLOG_ALLOW_PRIVATE_HOST="true",
-            BLOG_POLL_SECONDS="3600",
-            DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
-            MIRROR_TIME_SCALE=str(TIME_SCALE),
-        )
-        bot = KillableProcess(
-            [sys.executable, "-m", "bot", "run"], tmp_path, env=env, log=tmp_path / "bot.log"
-        )
+        app, channel, moderator = film_club(emu, discord.Permissions(manage_threads=True))
+        bot = bot_process(emu, blog, tmp_path, poll_seconds=3600)
         await bot.start()
         try:
             await emu.wait_until(lambda: bool(emu.commands(app)), timeout=30)
