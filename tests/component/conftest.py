@@ -1,4 +1,5 @@
-"""Fixtures: a fake WordPress on 127.0.0.1 and the real client pointed at it."""
+"""Fixtures: a fake WordPress on 127.0.0.1 and the real client pointed at it; a fresh
+database and a fake clock."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 from bot.blog.transport import RetryPolicy
 from bot.blog.wordpress import WordPressBlog
+from bot.storage import Database, open_database
+from tests.component.fake_discord_port import FakeClock
 from tests.component.fake_wordpress import FakeWordPress
 
 BOT_LOGIN = "reviewbridge"
@@ -39,3 +42,15 @@ def blog(wp: FakeWordPress, session: aiohttp.ClientSession) -> WordPressBlog:
 @pytest.fixture
 def reader_blog(wp: FakeWordPress, session: aiohttp.ClientSession) -> WordPressBlog:
     return WordPressBlog(session, wp.url, retry=FAST_RETRY)
+
+
+@pytest.fixture
+async def db(tmp_path) -> AsyncIterator[Database]:
+    database = await open_database(tmp_path / "bot.sqlite3")
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

@@ -78,18 +78,6 @@ class FakeReplyPort:
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await open_database(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
 def post(wp: FakeWordPress) -> FakePost:
     return wp.add_post("Her (2013)", "<p>A review.</p>", date=T0 - timedelta(days=1))
 

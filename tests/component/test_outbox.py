@@ -10,7 +10,7 @@ import pytest
 from bot.storage import open_database
 from bot.storage.mirror import MirrorRepository, NewOutboxRow, OutboxRepository, OutboxRow
 from bot.sync.outbox import GiveUp, Outbox, RetryLater, RetryPolicy
-from tests.component.fake_discord_port import FakeClock, SimulatedCrash
+from tests.component.fake_discord_port import SimulatedCrash
 
 THREADS = (1, 2)
 
@@ -25,11 +25,6 @@ async def db(tmp_path):
         )
     yield database
     await database.close()
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture

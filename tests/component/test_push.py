@@ -12,7 +12,6 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import Secret
-from bot.storage import open_database
 from bot.storage.mirror import NonceRepository
 from bot.sync.ports import SystemClock
 from bot.sync.push import (
@@ -27,18 +26,6 @@ from bot.sync.push import (
 from tests.component.fake_discord_port import FakeClock
 
 SECRET = "correct horse battery staple"
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await open_database(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.ratings import bayesian_average
-from bot.storage import open_database
 from bot.storage.database import bundled_migrations
 from bot.storage.reviews import (
     AnnouncementRepository,
@@ -44,13 +43,6 @@ def record(n: int, **changes) -> ReviewRecord:
     }
     values.update(changes)
     return ReviewRecord(**values)
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await open_database(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
 
 
 @pytest.fixture

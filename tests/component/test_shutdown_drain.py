@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.storage import open_database
 from bot.storage.mirror import OutboxRepository
 from bot.sync.engine import MirrorEngine, MirrorSettings
 from bot.sync.outbox import RetryPolicy
 from bot.sync.render import MessageSpec
-from tests.component.fake_discord_port import FakeClock, FakeDiscordPort, timeout
+from tests.component.fake_discord_port import FakeDiscordPort, timeout
 from tests.component.fake_wordpress import FakeWordPress
 
 GUILD, CHANNEL, THREAD = 10, 20, 30
@@ -30,18 +29,6 @@ class GatedPort(FakeDiscordPort):
     async def send_webhook_message(self, webhook_id: int, thread_id: int, spec: MessageSpec) -> int:
         await self.gate.wait()
         return await super().send_webhook_message(webhook_id, thread_id, spec)
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await open_database(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture

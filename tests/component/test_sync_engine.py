@@ -12,31 +12,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.blog.models import BlogComment
-from bot.storage import open_database
 from bot.storage.mirror import OutboxRepository
 from bot.sync.engine import MirrorEngine, MirrorSettings
 from bot.sync.outbox import RetryPolicy
 from bot.sync.pacing import Pacer, PacingLimits
 from bot.sync.ports import DiscordUnavailable, ThreadUnavailable
-from tests.component.fake_discord_port import FakeClock, FakeDiscordPort, SimulatedCrash
+from tests.component.fake_discord_port import FakeDiscordPort, SimulatedCrash
 from tests.component.fake_wordpress import FakeComment, FakePost, FakeWordPress
 
 GUILD, CHANNEL, THREAD = 10, 20, 30
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 FAST_RETRY = RetryPolicy(base=0.5, cap=5.0, max_attempts=6)
 COMMENT_ID = re.compile(r"#comment-(\d+)")
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await open_database(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture
